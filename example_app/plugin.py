@@ -1,0 +1,248 @@
+"""The host's implementation of every Goals hook, read from the host's own tables.
+
+This is what a WiseParts host writes to mount Goals: the extension knows nothing about users,
+teams, sales or calendars; it asks through these hooks. All hooks run inside the app context
+and use the host's ``db.session``, so writes (notifications) join the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_wiseparts_goals.markers import hookimpl
+from flask_wiseparts_goals.types import (
+    ActualsQuery,
+    ActualsResult,
+    AuthTarget,
+    Identity,
+    LegacyTeamTargets,
+)
+from flask_wiseparts_goals.types import Notification as GoalsNotification
+
+from . import actuals
+from .auth import current_user
+from .models import (
+    Holiday,
+    LegacyMemberTarget,
+    LegacyTeamSetting,
+    Notification,
+    Organization,
+    Team,
+    TeamMembership,
+    db,
+)
+
+logger = logging.getLogger("example_app")
+
+WRITE_ACTIONS = frozenset({"create", "update", "delete", "allocate"})
+
+
+def organization_today(organization: Organization) -> dt.date:
+    """Today in the organization's timezone (memberships change at local midnight)."""
+    return dt.datetime.now(ZoneInfo(organization.timezone or "UTC")).date()
+
+
+def member_on(day: dt.date) -> sa.ColumnElement[bool]:
+    """Membership spans are inclusive at both ends; ``left_on`` NULL means still a member."""
+    return sa.and_(
+        TeamMembership.joined_on <= day,
+        sa.or_(TeamMembership.left_on.is_(None), TeamMembership.left_on >= day),
+    )
+
+
+class ExampleHostPlugin:
+    """Every hook of ``flask_wiseparts_goals.hookspecs``, answered from the example's tables."""
+
+    # -- who is calling, and what may they do ------------------------------------------------
+
+    @hookimpl
+    def goals_identity(self) -> Identity | None:
+        """The caller chosen by :mod:`example_app.auth`; teams = member today or leader."""
+        user = current_user()
+        if user is None:
+            return None
+        organization = db.session.get(Organization, user.organization_id)
+        if organization is None:
+            return None
+        today = organization_today(organization)
+        member_of = (
+            sa.select(TeamMembership.team_id)
+            .join(Team, Team.id == TeamMembership.team_id)
+            .where(
+                TeamMembership.user_id == user.id,
+                Team.organization_id == organization.id,
+                member_on(today),
+            )
+        )
+        leads = sa.select(Team.id).where(
+            Team.leader_id == user.id, Team.organization_id == organization.id
+        )
+        team_ids = db.session.scalars(sa.union(member_of, leads)).all()
+        return Identity(
+            user_id=user.id,
+            organization_id=organization.id,
+            timezone=organization.timezone or "UTC",
+            team_ids=frozenset(team_ids),
+            roles=frozenset({user.role}),
+        )
+
+    @hookimpl
+    def goals_authorize(self, identity: Identity, action: str, target: AuthTarget) -> bool:
+        """Admins: all of their organization. Managers: read all, write their teams' goals.
+
+        Reps read organization-wide goals and those of their teams, and write nothing.
+        Organization-wide goals (no team) are written by admins only.
+        """
+        if target.organization_id != identity.organization_id:
+            return False
+        if "admin" in identity.roles:
+            return True
+        if action == "read":
+            if "manager" in identity.roles or target.team_id is None:
+                return True
+            return identity.team_ids is not None and target.team_id in identity.team_ids
+        if action not in WRITE_ACTIONS or "manager" not in identity.roles:
+            return False
+        if target.team_id is None:
+            return False
+        return self._leads(identity, target.team_id)
+
+    @staticmethod
+    def _leads(identity: Identity, team_id: str) -> bool:
+        leader_id = db.session.scalar(
+            sa.select(Team.leader_id).where(
+                Team.id == team_id, Team.organization_id == identity.organization_id
+            )
+        )
+        return leader_id is not None and leader_id == identity.user_id
+
+    @hookimpl
+    def goals_feature_enabled(self, organization_id: str, feature: str) -> bool | None:
+        """From the organization's feature list; unknown organizations defer to the config."""
+        organization = db.session.get(Organization, organization_id)
+        if organization is None:
+            return None
+        return feature in (organization.features or ())
+
+    # -- teams and calendars -------------------------------------------------------------------
+
+    @hookimpl
+    def goals_team_members(
+        self, organization_id: str, team_id: str, on: dt.date
+    ) -> list[str] | None:
+        """Members on ``on`` in display order; ``None`` for an unknown or foreign team."""
+        team = db.session.get(Team, team_id)
+        if team is None or team.organization_id != organization_id:
+            return None
+        return list(
+            db.session.scalars(
+                sa.select(TeamMembership.user_id)
+                .where(TeamMembership.team_id == team_id, member_on(on))
+                .order_by(TeamMembership.position, TeamMembership.user_id)
+            ).unique()
+        )
+
+    @hookimpl
+    def goals_business_days(
+        self, organization_id: str, team_id: str | None, start: dt.date, end: dt.date
+    ) -> list[dt.date]:
+        """Monday to Friday minus the organization's holidays (no team calendars here)."""
+        holidays = set(
+            db.session.scalars(
+                sa.select(Holiday.date).where(
+                    Holiday.organization_id == organization_id,
+                    Holiday.date >= start,
+                    Holiday.date <= end,
+                )
+            )
+        )
+        days = []
+        day = start
+        while day <= end:
+            if day.weekday() < 5 and day not in holidays:
+                days.append(day)
+            day += dt.timedelta(days=1)
+        return days
+
+    # -- metrics -------------------------------------------------------------------------------
+
+    @hookimpl
+    def goals_collect_actuals(
+        self, organization_id: str, category: str, queries: Sequence[ActualsQuery]
+    ) -> dict[str, ActualsResult] | None:
+        """The reference metric source: one SQL statement per call (see :mod:`.actuals`)."""
+        return actuals.collect_actuals(db.session, organization_id, category, queries)
+
+    # -- notifications and migration -----------------------------------------------------------
+
+    @hookimpl
+    def goals_notify(self, organization_id: str, notification: GoalsNotification) -> None:
+        """Store in the host's inbox, in the caller's transaction (kept only if it commits)."""
+        db.session.add(
+            Notification(
+                organization_id=organization_id,
+                recipient_id=notification.recipient_id,
+                kind=notification.kind,
+                goal_id=notification.goal_id,
+                message=notification.message,
+                data=_json_safe(notification.data),
+            )
+        )
+        db.session.flush()
+        logger.info(
+            "notification %s for %s in %s: %s",
+            notification.kind,
+            notification.recipient_id,
+            organization_id,
+            notification.message,
+        )
+
+    @hookimpl
+    def goals_legacy_activity_targets(self, organization_id: str) -> list[LegacyTeamTargets]:
+        """One entry per team of the organization with legacy settings or member targets."""
+        teams = db.session.scalars(
+            sa.select(Team.id).where(Team.organization_id == organization_id).order_by(Team.id)
+        ).all()
+        if not teams:
+            return []
+        settings = {
+            s.team_id: s
+            for s in db.session.scalars(
+                sa.select(LegacyTeamSetting).where(LegacyTeamSetting.team_id.in_(teams))
+            )
+        }
+        targets: dict[str, dict[str, Decimal]] = {}
+        for row in db.session.scalars(
+            sa.select(LegacyMemberTarget)
+            .where(LegacyMemberTarget.team_id.in_(teams))
+            .order_by(LegacyMemberTarget.team_id, LegacyMemberTarget.user_id)
+        ):
+            targets.setdefault(row.team_id, {})[row.user_id] = Decimal(row.daily_visit_target)
+        result = []
+        for team_id in teams:
+            if team_id not in settings and team_id not in targets:
+                continue
+            setting = settings.get(team_id)
+            result.append(
+                LegacyTeamTargets(
+                    team_id=team_id,
+                    daily_targets=targets.get(team_id, {}),
+                    activity_types=tuple(setting.activity_types or ("visit",))
+                    if setting
+                    else ("visit",),
+                    verified_only=bool(setting.verified_only) if setting else False,
+                )
+            )
+        return result
+
+
+def _json_safe(data: Any) -> dict[str, Any]:
+    """Notification details as JSON (dates and decimals become strings)."""
+    return json.loads(json.dumps(dict(data or {}), default=str))

@@ -1,0 +1,11 @@
+"""The REST API: one flask-smorest blueprint per resource, mounted under ``GOALS_URL_PREFIX``."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from . import goals, intervals, meta
+
+
+def blueprints() -> list[Blueprint]:
+    return [meta.blp, goals.blp, intervals.blp]

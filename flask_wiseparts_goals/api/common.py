@@ -1,0 +1,87 @@
+"""What every view needs: the request's Context, one transaction per write, the error shape."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import current_app, g, request
+from flask_smorest import Blueprint
+from werkzeug.exceptions import HTTPException
+
+from ..exceptions import GoalsHTTPError, Unauthorized, UnsupportedMediaType
+from ..services.context import Context, today_in
+
+
+def goals_state() -> Any:
+    return current_app.extensions["goals"]
+
+
+def context(*, confirm: bool = False) -> Context:
+    """The caller's Context, built once per request (401 when the host names nobody)."""
+    ctx: Context | None = g.get("_goals_context")
+    if ctx is None:
+        state = goals_state()
+        hooks = state.hooks()
+        identity = hooks.identity()
+        if identity is None:
+            raise Unauthorized("No identity: sign in through the host application.")
+        ctx = Context(
+            session=state.session,
+            hooks=hooks,
+            identity=identity,
+            config=current_app.config,
+            today=today_in(identity.timezone, current_app.config["GOALS_DEFAULT_TIMEZONE"]),
+        )
+        g._goals_context = ctx
+    ctx.confirm = confirm
+    return ctx
+
+
+@contextmanager
+def transaction(ctx: Context) -> Iterator[Context]:
+    """Commit what the block did, or roll all of it back: every write is one transaction."""
+    try:
+        yield ctx
+        ctx.session.commit()
+    except BaseException:
+        ctx.session.rollback()
+        raise
+
+
+def handle_http_exception(error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """flask-smorest's error shape (``code``, ``status``, ``message``, ``errors``), plus the
+    details of a 409 (what would change), scoped to this blueprint so a host's own error pages
+    stay as they are. Werkzeug's headers (``Allow`` on 405, ``WWW-Authenticate``) are kept."""
+    payload: dict[str, Any] = {"code": error.code, "status": error.name}
+    data = getattr(error, "data", None) or {}
+    payload["message"] = data.get("message") or error.description
+    if "errors" in data:
+        payload["errors"] = data["errors"]
+    elif "messages" in data:
+        payload["errors"] = data["messages"]
+    if isinstance(error, GoalsHTTPError):
+        payload.update(error.extra)
+    headers = dict(data.get("headers") or {})
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            headers[name] = value
+    return payload, error.code or 500, headers
+
+
+def make_blueprint(name: str, description: str) -> Blueprint:
+    blp = Blueprint(name, __name__, description=description)
+    blp.register_error_handler(HTTPException, handle_http_exception)
+    # Who is calling is settled first: an anonymous request is a 401 before anything else.
+    blp.before_request(_identify)
+    return blp
+
+
+def _identify() -> None:
+    context()
+    if request.method in ("POST", "PUT", "PATCH") and request.content_length and not request.is_json:
+        raise UnsupportedMediaType(
+            "Send the body as JSON (Content-Type: application/json).",
+            errors={"json": ["Expected Content-Type application/json."]},
+        )

@@ -1,0 +1,54 @@
+"""``GET /meta``: what the goal form offers to this caller's organization today."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from ..domain.distribution import STRATEGIES
+from ..domain.periods import Recurrence, Shortcut, resolve_shortcut
+from ..domain.rules import METRICS, Category, Channel, GoalMode, default_metric, filters_for
+from ..schemas.meta import MetaSchema
+from ..services.goals import category_enabled
+from .common import context, make_blueprint
+
+blp = make_blueprint("meta", "What the goal form offers: categories, metrics, shortcuts.")
+
+
+@blp.route("/meta")
+class Meta(MethodView):
+    @blp.response(200, MetaSchema)
+    def get(self) -> dict[str, Any]:
+        """Categories (orders only when enabled), metrics, channels, modes, recurrences, and
+        the date shortcuts resolved for today in the organization's timezone."""
+        ctx = context()
+        categories = [
+            {
+                "category": category.value,
+                "metrics": [metric.value for metric in METRICS[category]],
+                "default_metric": default_metric(category),
+                "aim_editable": category is not Category.ACTIVITIES,
+                "filters": list(filters_for(category)),
+                "goal_modes": [m.value for m in GoalMode] if category is Category.ACTIVITIES else [],
+                "recurrences": (
+                    [r.value for r in Recurrence] if category is Category.ACTIVITIES else []
+                ),
+            }
+            for category in Category
+            if category_enabled(ctx, category)
+        ]
+        return {
+            "today": ctx.today,
+            "timezone": ctx.identity.timezone,
+            "categories": categories,
+            "channels": [c.value for c in Channel],
+            "goal_modes": [m.value for m in GoalMode],
+            "recurrences": [r.value for r in Recurrence],
+            "periods": {
+                s.value: {"start_date": p.start, "end_date": p.end}
+                for s in Shortcut
+                for p in [resolve_shortcut(s, ctx.today)]
+            },
+            "distribution_strategies": list(STRATEGIES),
+        }

@@ -1,0 +1,56 @@
+"""The ``GOALS_*`` configuration keys, their defaults, and a strict check for typos."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from decimal import Decimal
+from typing import Any
+
+#: Every key the extension reads, with its default. docs/configuration.md documents each one.
+DEFAULTS: dict[str, Any] = {
+    # Where the REST API, its OpenAPI document and its docs UI are mounted.
+    "GOALS_URL_PREFIX": "/api/goals",
+    # Timezone used when the identity does not say one (resolves "today").
+    "GOALS_DEFAULT_TIMEZONE": "UTC",
+    # Features on for every organization unless a plugin answers goals_feature_enabled.
+    "GOALS_FEATURES": ("orders",),
+    # Run the recurrence job on Flask-APScheduler in this process. None: on unless app.testing.
+    "GOALS_SCHEDULER_ENABLED": None,
+    # When the daily recurrence job runs ("HH:MM", in GOALS_SCHEDULER_TIMEZONE).
+    "GOALS_SCHEDULER_TIME": "00:15",
+    "GOALS_SCHEDULER_TIMEZONE": "UTC",
+    # Status thresholds, in % of the target expected to date.
+    "GOALS_STATUS_ON_TRACK_PERCENT": Decimal("99"),
+    "GOALS_STATUS_AT_RISK_PERCENT": Decimal("80"),
+    # The user recorded as creator of goals made by the legacy migration.
+    "GOALS_MIGRATION_CREATED_BY": "system",
+}
+
+#: Keys of flask-smorest read under the GOALS_ prefix (``Api(config_prefix="GOALS_")``).
+API_KEYS_PREFIXES = ("GOALS_API_", "GOALS_OPENAPI_", "GOALS_ETAG_")
+
+
+def apply_defaults(config: MutableMapping[str, Any]) -> None:
+    """Fill in every missing ``GOALS_*`` key and reject unknown ones (most likely typos)."""
+    unknown = sorted(
+        key
+        for key in config
+        if key.startswith("GOALS_") and key not in DEFAULTS and not key.startswith(API_KEYS_PREFIXES)
+    )
+    if unknown:
+        raise ValueError(
+            f"Unknown configuration key(s) {', '.join(unknown)}; "
+            f"known keys: {', '.join(sorted(DEFAULTS))} (and GOALS_API_*/GOALS_OPENAPI_* for the spec)."
+        )
+    for key, value in DEFAULTS.items():
+        config.setdefault(key, value)
+    prefix = config["GOALS_URL_PREFIX"].rstrip("/")
+    config.setdefault("GOALS_API_TITLE", "WiseParts Goals")
+    config.setdefault("GOALS_API_VERSION", "1")
+    config.setdefault("GOALS_OPENAPI_VERSION", "3.0.3")
+    config.setdefault("GOALS_OPENAPI_URL_PREFIX", prefix)
+    config.setdefault("GOALS_OPENAPI_JSON_PATH", "openapi.json")
+    config.setdefault("GOALS_OPENAPI_SWAGGER_UI_PATH", "docs")
+    config.setdefault(
+        "GOALS_OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+    )

@@ -1,0 +1,110 @@
+"""Spreading an aim over members or intervals so that the parts sum exactly to it.
+
+Every function works in whole *units* of ``step`` (1 for counts and quantities, 0.01 for money)
+so that no rounding ever loses or invents a cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+
+
+def _units(value: Decimal, step: Decimal) -> int:
+    units = value / step
+    if units != units.to_integral_value():
+        raise ValueError(f"{value} is not a multiple of {step}")
+    return int(units)
+
+
+def equal_split(total: Decimal, count: int, step: Decimal) -> list[Decimal]:
+    """Divide ``total`` into ``count`` parts of whole steps; the remainder goes one step each to
+    the first parts.
+
+    100 over 3 → 34, 33, 33; 100.00 over 3 (step 0.01) → 33.34, 33.33, 33.33.
+    """
+    if count <= 0:
+        return []
+    base, remainder = divmod(_units(total, step), count)
+    return [(base + (1 if i < remainder else 0)) * step for i in range(count)]
+
+
+def largest_remainder(total: Decimal, weights: Sequence[Decimal], step: Decimal) -> list[Decimal]:
+    """Divide ``total`` in proportion to ``weights``, rounded to ``step`` by the largest-remainder
+    method (ties go to the earlier position). Negative weights count as 0.
+
+    :raises ValueError: when every weight is 0 (the caller falls back to :func:`equal_split`).
+    """
+    clean = [max(weight, Decimal(0)) for weight in weights]
+    weight_sum = sum(clean, Decimal(0))
+    if weight_sum == 0:
+        raise ValueError("all weights are zero")
+    units = _units(total, step)
+    exact = [Decimal(units) * weight / weight_sum for weight in clean]
+    floors = [int(share.to_integral_value(rounding=ROUND_FLOOR)) for share in exact]
+    left = units - sum(floors)
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [units_ * step for units_ in floors]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """The outcome of a distribution: a value per member, and whether proportional fell back."""
+
+    values: dict[str, Decimal]
+    fell_back_to_equal: bool = False
+
+
+def distribute_equal(
+    aim: Decimal,
+    members: Sequence[str],
+    step: Decimal,
+    locked: Mapping[str, Decimal] | None = None,
+) -> Distribution:
+    """Equal split of ``aim`` over ``members`` (team order), keeping ``locked`` members' values.
+
+    The unlocked members share ``aim - sum(locked)``; a negative rest shares 0.
+    """
+    locked = dict(locked or {})
+    free = [member for member in members if member not in locked]
+    rest = max(aim - sum(locked.values(), Decimal(0)), Decimal(0))
+    values = dict(locked)
+    values.update(zip(free, equal_split(rest, len(free), step), strict=True))
+    return Distribution({member: values[member] for member in members})
+
+
+def distribute_proportional(
+    aim: Decimal,
+    members: Sequence[str],
+    weights: Mapping[str, Decimal],
+    step: Decimal,
+    locked: Mapping[str, Decimal] | None = None,
+) -> Distribution:
+    """Proportional split by ``weights`` (a member without a weight weighs 0).
+
+    Falls back to :func:`distribute_equal` when the free members' weights are all 0 (or there
+    are none), and says so.
+    """
+    locked = dict(locked or {})
+    free = [member for member in members if member not in locked]
+    rest = max(aim - sum(locked.values(), Decimal(0)), Decimal(0))
+    try:
+        shares = largest_remainder(rest, [weights.get(m, Decimal(0)) for m in free], step)
+    except ValueError:
+        fallback = distribute_equal(aim, members, step, locked)
+        return Distribution(fallback.values, fell_back_to_equal=True)
+    values = dict(locked)
+    values.update(zip(free, shares, strict=True))
+    return Distribution({member: values[member] for member in members})
+
+
+def distribute_copy(members: Sequence[str], source_value: Decimal) -> Distribution:
+    """Every member gets the source member's value."""
+    return Distribution({member: source_value for member in members})
+
+
+#: The strategies ``POST .../allocations/distribute`` accepts.
+STRATEGIES = ("equal", "proportional", "copy")

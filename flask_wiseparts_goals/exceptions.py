@@ -1,0 +1,71 @@
+"""One error hierarchy. HTTP errors carry flask-smorest's payload (``message``, ``errors``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from werkzeug import exceptions as http
+
+
+class GoalsError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class GoalsHTTPError(GoalsError, http.HTTPException):
+    """An error with an HTTP status, rendered in flask-smorest's JSON error shape."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        errors: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(description=message)
+        self.data: dict[str, Any] = {"message": message or self.description}
+        if errors is not None:
+            self.data["errors"] = dict(errors)
+        self.extra = dict(extra or {})
+
+
+class Unauthorized(GoalsHTTPError, http.Unauthorized):
+    code = 401
+    description = "No identity: the host did not say who is calling."
+
+
+class Forbidden(GoalsHTTPError, http.Forbidden):
+    code = 403
+
+
+class NotFound(GoalsHTTPError, http.NotFound):
+    code = 404
+
+
+class Conflict(GoalsHTTPError, http.Conflict):
+    """A write that needs ``confirm=true`` (exceeding an aim, dropping non-zero values)."""
+
+    code = 409
+
+
+class UnsupportedMediaType(GoalsHTTPError, http.UnsupportedMediaType):
+    code = 415
+
+
+class ValidationFailed(GoalsHTTPError, http.UnprocessableEntity):
+    """422 with ``errors`` keyed by location then field path, like flask-smorest's own."""
+
+    code = 422
+
+    def __init__(
+        self, errors: Mapping[str, Any], *, location: str = "json", message: str | None = None
+    ) -> None:
+        super().__init__(
+            message or "The request is not valid.", errors={location: dict(errors)}
+        )
+
+
+class MetricSourceError(GoalsHTTPError, http.BadGateway):
+    """A metric source raised while answering ``goals_collect_actuals``."""
+
+    code = 502

@@ -1,0 +1,148 @@
+"""The ``Goals`` Flask extension."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pluggy
+from flask import Flask, g
+from flask_smorest import Api
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import Session
+
+from .api import blueprints
+from .config import apply_defaults
+from .models import Base
+from .plugins import HostHooks, make_plugin_manager
+from .schemas.fields import DecimalString
+
+EXTENSION_KEY = "goals"
+
+
+class GoalsApi(Api):
+    """The plugin's own flask-smorest ``Api`` (config prefix ``GOALS_``).
+
+    flask-smorest installs an app-wide ``HTTPException`` handler; this one installs none, so a
+    host's own 404/405 pages (HTML or its own ``Api``'s JSON) stay as they are. The plugin's
+    blueprints carry their own handler instead (see ``api.common``).
+    """
+
+    def _register_error_handlers(self) -> None:
+        pass
+
+
+class GoalsState:
+    """Everything the extension keeps per app, in ``app.extensions["goals"]``."""
+
+    def __init__(self, app: Flask, db: SQLAlchemy, pm: pluggy.PluginManager, api: Api) -> None:
+        self.app = app
+        self.db = db
+        self.plugin_manager = pm
+        self.api = api
+
+    @property
+    def session(self) -> Session:
+        return self.db.session  # type: ignore[return-value]
+
+    def hooks(self) -> HostHooks:
+        """The hooks façade of the current request (a fresh one outside requests)."""
+        try:
+            hooks: HostHooks | None = g.get("_goals_hooks")
+        except RuntimeError:
+            return HostHooks(self.plugin_manager)
+        if hooks is None:
+            hooks = g._goals_hooks = HostHooks(self.plugin_manager)
+        return hooks
+
+
+class Goals:
+    """The Goals extension.
+
+    ``Goals(app, plugins=[...])`` or, with an app factory, ``goals = Goals()`` then
+    ``goals.init_app(app, plugins=[...])``. It needs the host's Flask-SQLAlchemy extension to be
+    initialized first: goal tables live on the host's engine and goal writes join its session.
+
+    :param plugins: host plugins (objects with ``@hookimpl`` methods). Plugins installed with
+        the ``flask_wiseparts_goals`` entry-point group are loaded as well.
+    :param entry_points: set ``False`` to ignore installed entry-point plugins (tests).
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        plugins: Sequence[object] = (),
+        entry_points: bool = True,
+    ) -> None:
+        self.plugins = list(plugins)
+        self.entry_points = entry_points
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(
+        self,
+        app: Flask,
+        *,
+        plugins: Sequence[object] | None = None,
+        entry_points: bool | None = None,
+    ) -> None:
+        if EXTENSION_KEY in app.extensions:
+            raise RuntimeError(
+                "flask-wiseparts-goals is already registered on this app; "
+                "create one Goals per app and call init_app once."
+            )
+        db = app.extensions.get("sqlalchemy")
+        if db is None:
+            raise RuntimeError(
+                "flask-wiseparts-goals uses the host's Flask-SQLAlchemy: "
+                "call db.init_app(app) before Goals(app)."
+            )
+        apply_defaults(app.config)
+        pm = make_plugin_manager(
+            self.plugins if plugins is None else list(plugins),
+            features=app.config["GOALS_FEATURES"],
+            entry_points=self.entry_points if entry_points is None else entry_points,
+        )
+        api = GoalsApi(config_prefix="GOALS_")
+        api.init_app(app)
+        api.register_field(DecimalString, "string", "decimal")
+        prefix = app.config["GOALS_URL_PREFIX"].rstrip("/")
+        for blueprint in blueprints():
+            api.register_blueprint(blueprint, url_prefix=prefix)
+        app.extensions[EXTENSION_KEY] = GoalsState(app, db, pm, api)
+
+        from .cli import goals_cli  # noqa: PLC0415  (the CLI imports services, which import us)
+
+        app.cli.add_command(goals_cli)
+        from .scheduler import init_scheduler  # noqa: PLC0415
+
+        init_scheduler(app)
+
+    @staticmethod
+    def state(app: Flask) -> GoalsState:
+        try:
+            state: GoalsState = app.extensions[EXTENSION_KEY]
+        except KeyError:
+            raise RuntimeError("Goals is not initialized on this app; call init_app.") from None
+        return state
+
+    @staticmethod
+    def create_all(app: Flask | None = None) -> None:
+        """Create the ``goals_*`` tables on the host's engine (tests and demos; production hosts
+        run ``flask goals db upgrade``). Needs an app context when ``app`` is not given."""
+        from flask import current_app  # noqa: PLC0415
+
+        state = Goals.state(app or current_app._get_current_object())  # type: ignore[attr-defined]
+        with state.app.app_context():
+            Base.metadata.create_all(state.db.engine)
+
+    @staticmethod
+    def drop_all(app: Flask | None = None) -> None:
+        from flask import current_app  # noqa: PLC0415
+
+        state = Goals.state(app or current_app._get_current_object())  # type: ignore[attr-defined]
+        with state.app.app_context():
+            Base.metadata.drop_all(state.db.engine)
+
+

@@ -1,0 +1,120 @@
+"""The hooks through which the host app and plugins feed the Goals extension.
+
+Every hook receives the ``organization_id`` it concerns (plugins are multi-tenant) and is called
+with keyword arguments only, so an implementation may accept fewer arguments than the spec names
+and specs can gain arguments without breaking plugins. Single-answer hooks are ``firstresult``:
+the first non-``None`` answer wins and the built-in defaults are registered ``trylast``, so a host
+always overrides them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from .markers import hookspec
+from .types import ActualsQuery, ActualsResult, AuthTarget, Identity, LegacyTeamTargets, Notification
+
+
+@hookspec(firstresult=True)
+def goals_identity() -> Identity | Mapping[str, Any] | None:
+    """Tell who is calling (firstresult).
+
+    Called once per request, inside the request context, so it can read the host's session,
+    token or headers.
+
+    :return: an :class:`~flask_wiseparts_goals.types.Identity` (or a mapping with the keys
+        ``user_id``, ``organization_id`` and optionally ``timezone``, ``team_ids``, ``roles``),
+        or ``None`` for an anonymous caller.
+    :default: no identity: every API call answers **401**.
+    """
+
+
+@hookspec(firstresult=True)
+def goals_authorize(identity: Identity, action: str, target: AuthTarget) -> bool | None:
+    """Decide whether ``identity`` may perform ``action`` on ``target`` (firstresult).
+
+    :param identity: the caller.
+    :param action: ``"read"``, ``"create"``, ``"update"``, ``"delete"`` or ``"allocate"``.
+    :param target: what the action applies to (a goal, a team's dashboard, the organization).
+    :return: ``True`` to allow, ``False`` to deny, ``None`` to let the next plugin decide.
+    :default: reads are allowed within the caller's organization for organization-wide goals
+        and goals of the caller's teams (``Identity.team_ids``); **every write is denied**.
+        A denied read of a goal is a 404 (its existence is not revealed); a denied write is a 403.
+    """
+
+
+@hookspec(firstresult=True)
+def goals_feature_enabled(organization_id: str, feature: str) -> bool | None:
+    """Whether an optional feature is on for an organization (firstresult).
+
+    :param feature: today only ``"orders"`` (the Orders goal category).
+    :return: ``True``/``False``, or ``None`` to defer.
+    :default: ``feature in app.config["GOALS_FEATURES"]``.
+    """
+
+
+@hookspec(firstresult=True)
+def goals_team_members(organization_id: str, team_id: str, on: date) -> Sequence[str] | None:
+    """The member user ids of a team on a date, in display order (firstresult).
+
+    The order is the "team order" that distribution uses to hand out remainders.
+
+    :return: a sequence of user ids, or ``None`` when the team is unknown.
+    :default: none: creating or tracking a team goal answers **422** (``team_id``).
+    """
+
+
+@hookspec(firstresult=True)
+def goals_business_days(
+    organization_id: str, team_id: str | None, start: date, end: date
+) -> Iterable[date] | None:
+    """The business days in the closed range ``[start, end]`` (firstresult).
+
+    Per-business-day activity targets and forecasts count these days, so holidays and team
+    calendars belong here.
+
+    :return: the business days (any iterable of dates within the range), or ``None`` to defer.
+    :default: Monday to Friday.
+    """
+
+
+@hookspec(firstresult=True)
+def goals_collect_actuals(
+    organization_id: str, category: str, queries: Sequence[ActualsQuery]
+) -> Mapping[str, ActualsResult | Mapping[str, Any]] | None:
+    """Measure actuals for many goals at once: one call per category per request (firstresult).
+
+    A metric source owns categories: it returns ``None`` for a category it does not answer, so
+    several sources (one for sales, one for orders...) can be installed side by side. Answer the
+    whole batch with one grouped query; never query per goal or per user.
+
+    :param category: ``"sales"``, ``"orders"`` or ``"activities"``.
+    :param queries: every question of the request; each has a ``key``, a ``metric``, an
+        inclusive date range, the ``user_ids`` to count (``None``: the whole organization), the
+        goal's ``team_id`` and typed ``filters``.
+    :return: ``{query.key: ActualsResult(total=..., per_user={...})}`` (or mappings with the
+        keys ``total`` and ``per_user``); missing keys count as zero.
+    :default: no source: actuals are ``null`` and responses say that no metric source answers.
+    """
+
+
+@hookspec
+def goals_notify(organization_id: str, notification: Notification) -> None:
+    """Deliver a notification to a person (every plugin is called).
+
+    Used when a recurring goal's clone needs review (new members got a zero target).
+
+    :default: the notification is logged on the ``flask_wiseparts_goals`` logger.
+    """
+
+
+@hookspec
+def goals_legacy_activity_targets(organization_id: str) -> Iterable[LegacyTeamTargets] | None:
+    """The legacy team-level daily visit targets to migrate (every plugin is called).
+
+    :return: one :class:`~flask_wiseparts_goals.types.LegacyTeamTargets` per team (or mappings
+        with the same keys).
+    :default: nothing to migrate.
+    """

@@ -1,0 +1,208 @@
+"""The ``goals_*`` tables.
+
+They live in their own ``MetaData`` (``Base.metadata``) but are queried through the host's
+Flask-SQLAlchemy session and engine, so goal writes join the host's transaction. The host's
+``db.create_all()`` does not see them: use ``flask goals db upgrade`` (Alembic) in production,
+``Goals.create_all()`` in tests and demos.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ..domain.rules import Category, GoalMode, places
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Every stored amount: 16 integer digits, 2 decimals, exact.
+Amount = sa.Numeric(18, 2, asdecimal=True)
+#: Opaque ids supplied by the host (users, teams, organizations).
+HostId = sa.String(64)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Goal(Base):
+    __tablename__ = "goals_goal"
+    __table_args__ = (
+        sa.Index(
+            "ix_goals_goal_active", "organization_id", "team_id", "start_date", "end_date"
+        ),
+        sa.CheckConstraint("start_date <= end_date", name="date_order"),
+        # At most one clone per goal: recurrence is exactly-once by construction.
+        sa.UniqueConstraint("source_goal_id", name="uq_goals_goal_source_goal_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[str] = mapped_column(HostId)
+    category: Mapped[str] = mapped_column(sa.String(16))
+    description: Mapped[str] = mapped_column(sa.String(200))
+    metric: Mapped[str] = mapped_column(sa.String(16))
+    start_date: Mapped[date] = mapped_column(sa.Date)
+    end_date: Mapped[date] = mapped_column(sa.Date)
+    aim: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0))
+    stretch_aim: Mapped[Decimal | None] = mapped_column(Amount)
+    team_id: Mapped[str | None] = mapped_column(HostId)
+    split_into_subperiods: Mapped[bool] = mapped_column(default=False)
+    split_by_team_members: Mapped[bool] = mapped_column(default=False)
+    goal_mode: Mapped[str | None] = mapped_column(sa.String(24))
+    filters: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    recurrence: Mapped[str | None] = mapped_column(sa.String(16))
+    recurring_until: Mapped[date | None] = mapped_column(sa.Date)
+    source_goal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("goals_goal.id"))
+    #: The organization's timezone when the goal was created: recurrence resolves "today" in it.
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    created_by: Mapped[str] = mapped_column(HostId)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    deleted_by: Mapped[str | None] = mapped_column(HostId)
+
+    intervals: Mapped[list[Interval]] = relationship(
+        back_populates="goal",
+        order_by="Interval.start_date",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    @property
+    def places(self) -> int:
+        """Decimal places shown for aims: per-day activity targets may carry cents."""
+        if self.goal_mode == GoalMode.PER_BUSINESS_DAY:
+            return 2
+        return places(self.metric)
+
+    @property
+    def is_activity(self) -> bool:
+        return self.category == Category.ACTIVITIES
+
+    @property
+    def daily_target(self) -> Decimal | None:
+        """The common daily target of every interval (per-day mode), else ``None``."""
+        if self.goal_mode != GoalMode.PER_BUSINESS_DAY:
+            return None
+        values = {interval.daily_target for interval in self.intervals}
+        return values.pop() if len(values) == 1 else None
+
+    def __repr__(self) -> str:
+        return f"<Goal {self.id} {self.category} {self.start_date}..{self.end_date}>"
+
+
+class Interval(Base):
+    __tablename__ = "goals_interval"
+    __table_args__ = (sa.Index("ix_goals_interval_goal_dates", "goal_id", "start_date", "end_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(sa.ForeignKey("goals_goal.id", ondelete="CASCADE"))
+    start_date: Mapped[date] = mapped_column(sa.Date)
+    end_date: Mapped[date] = mapped_column(sa.Date)
+    #: Business days in the interval when it was built (``goals_business_days``).
+    business_days: Mapped[int] = mapped_column(default=0)
+    #: The interval's (effective) aim. For activities: sum of members' targets, or daily × days.
+    aim: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0))
+    #: Per-business-day mode: the team's daily target (sum of members' daily targets when split).
+    daily_target: Mapped[Decimal | None] = mapped_column(Amount)
+
+    goal: Mapped[Goal] = relationship(back_populates="intervals")
+    allocations: Mapped[list[Allocation]] = relationship(
+        back_populates="interval",
+        order_by="Allocation.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    @property
+    def places(self) -> int:
+        return self.goal.places
+
+    @property
+    def allocated(self) -> Decimal | None:
+        """The members' targets summed; ``None`` when the goal is not split by members."""
+        if not self.goal.split_by_team_members:
+            return None
+        return sum((allocation.target for allocation in self.allocations), Decimal(0))
+
+    @property
+    def unallocated(self) -> Decimal | None:
+        allocated = self.allocated
+        return None if allocated is None else self.aim - allocated
+
+
+class Allocation(Base):
+    """A member's target within an interval."""
+
+    __tablename__ = "goals_allocation"
+    __table_args__ = (
+        sa.UniqueConstraint("interval_id", "user_id", name="uq_goals_allocation_interval_user"),
+        sa.Index("ix_goals_allocation_goal_user", "goal_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(sa.ForeignKey("goals_goal.id", ondelete="CASCADE"))
+    interval_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("goals_interval.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[str] = mapped_column(HostId)
+    #: Team order when the allocation was made.
+    position: Mapped[int] = mapped_column(default=0)
+    #: The effective target (per-day mode: daily target × the interval's business days).
+    target: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0))
+    daily_target: Mapped[Decimal | None] = mapped_column(Amount)
+
+    interval: Mapped[Interval] = relationship(back_populates="allocations")
+    goal: Mapped[Goal] = relationship()
+
+    @property
+    def effective_target(self) -> Decimal:
+        return self.target
+
+    @property
+    def places(self) -> int:
+        return self.interval.goal.places
+
+
+class HistoryEntry(Base):
+    """One change of an aim, a target, a daily target or an allocation (or a goal's lifecycle)."""
+
+    __tablename__ = "goals_history"
+    __table_args__ = (sa.Index("ix_goals_history_goal", "goal_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[str] = mapped_column(HostId)
+    goal_id: Mapped[int] = mapped_column(sa.ForeignKey("goals_goal.id", ondelete="CASCADE"))
+    interval_id: Mapped[int | None] = mapped_column(sa.Integer)
+    user_id: Mapped[str | None] = mapped_column(HostId)
+    #: ``aim``, ``stretch_aim``, ``target``, ``daily_target``, ``recurrence``, ``goal``...
+    field: Mapped[str] = mapped_column(sa.String(32))
+    old_value: Mapped[str | None] = mapped_column(sa.String(64))
+    new_value: Mapped[str | None] = mapped_column(sa.String(64))
+    #: ``create``, ``manual``, ``distribute``, ``copy``, ``cascade``, ``rebuild``,
+    #: ``recurrence``, ``delete``, ``migration``.
+    operation: Mapped[str] = mapped_column(sa.String(16))
+    changed_by: Mapped[str] = mapped_column(HostId)
+    changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    #: Interval bounds at the time of the change, so entries stay readable after a rebuild.
+    interval_start: Mapped[date | None] = mapped_column(sa.Date)
+    interval_end: Mapped[date | None] = mapped_column(sa.Date)
+
+
+__all__ = ["Allocation", "Base", "Goal", "HistoryEntry", "Interval"]

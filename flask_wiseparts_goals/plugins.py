@@ -1,0 +1,148 @@
+"""The plugin manager of one ``Goals`` instance, its built-in defaults, and a typed façade.
+
+Services never touch ``pm.hook`` directly: they go through :class:`HostHooks`, which calls each
+hook with keyword arguments, normalizes answers (mappings → dataclasses) and memoizes what is
+asked repeatedly within one request (team members, business days).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .domain.periods import Period, weekdays
+from .markers import PROJECT_NAME, hookimpl
+from .types import (
+    ActualsQuery,
+    ActualsResult,
+    AuthTarget,
+    Identity,
+    LegacyTeamTargets,
+    Notification,
+)
+
+logger = logging.getLogger("flask_wiseparts_goals")
+
+
+class DefaultPlugin:
+    """The behaviour when no host plugin answers (SPEC §2). Registered ``trylast``."""
+
+    def __init__(self, features: Iterable[str]) -> None:
+        self.features = frozenset(features)
+
+    @hookimpl(trylast=True)
+    def goals_authorize(self, identity: Identity, action: str, target: AuthTarget) -> bool:
+        if target.organization_id != identity.organization_id or action != "read":
+            return False
+        if target.team_id is None:
+            return True
+        return identity.team_ids is not None and target.team_id in identity.team_ids
+
+    @hookimpl(trylast=True)
+    def goals_feature_enabled(self, organization_id: str, feature: str) -> bool:
+        return feature in self.features
+
+    @hookimpl(trylast=True)
+    def goals_business_days(
+        self, organization_id: str, team_id: str | None, start: date, end: date
+    ) -> list[date]:
+        return weekdays(Period(start, end))
+
+    @hookimpl(trylast=True)
+    def goals_notify(self, organization_id: str, notification: Notification) -> None:
+        logger.info(
+            "goals notification for %s in %s: %s",
+            notification.recipient_id,
+            organization_id,
+            notification.message,
+        )
+
+
+def make_plugin_manager(
+    plugins: Sequence[object] = (), *, features: Iterable[str] = (), entry_points: bool = True
+) -> pluggy.PluginManager:
+    """A fresh manager: specs, defaults, the given plugins, then entry-point plugins."""
+    pm = pluggy.PluginManager(PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    pm.register(DefaultPlugin(features), name="goals-defaults")
+    for plugin in plugins:
+        pm.register(plugin)
+    if entry_points:
+        pm.load_setuptools_entrypoints(PROJECT_NAME)
+    pm.check_pending()
+    return pm
+
+
+class HostHooks:
+    """Typed calls into the plugin manager, memoized for the lifetime of this object.
+
+    Create one per request or job run (``Goals.hooks()``), never share one across requests.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self._members: dict[tuple[str, str, date], tuple[str, ...] | None] = {}
+        self._business_days: dict[tuple[str, str | None, date, date], frozenset[date]] = {}
+
+    def identity(self) -> Identity | None:
+        value = self.pm.hook.goals_identity()
+        return None if value is None else Identity.from_value(value)
+
+    def authorize(self, identity: Identity, action: str, target: AuthTarget) -> bool:
+        return bool(self.pm.hook.goals_authorize(identity=identity, action=action, target=target))
+
+    def feature_enabled(self, organization_id: str, feature: str) -> bool:
+        return bool(
+            self.pm.hook.goals_feature_enabled(organization_id=organization_id, feature=feature)
+        )
+
+    def team_members(self, organization_id: str, team_id: str, on: date) -> tuple[str, ...] | None:
+        key = (organization_id, team_id, on)
+        if key not in self._members:
+            value = self.pm.hook.goals_team_members(
+                organization_id=organization_id, team_id=team_id, on=on
+            )
+            self._members[key] = None if value is None else tuple(dict.fromkeys(map(str, value)))
+        return self._members[key]
+
+    def business_days(
+        self, organization_id: str, team_id: str | None, start: date, end: date
+    ) -> frozenset[date]:
+        key = (organization_id, team_id, start, end)
+        if key not in self._business_days:
+            value = self.pm.hook.goals_business_days(
+                organization_id=organization_id, team_id=team_id, start=start, end=end
+            )
+            period = Period(start, end)
+            self._business_days[key] = frozenset(day for day in value or () if day in period)
+        return self._business_days[key]
+
+    def collect_actuals(
+        self, organization_id: str, category: str, queries: Sequence[ActualsQuery]
+    ) -> dict[str, ActualsResult] | None:
+        """``None`` when no metric source answers the category."""
+        if not queries:
+            return {}
+        answer: Mapping[str, Any] | None = self.pm.hook.goals_collect_actuals(
+            organization_id=organization_id, category=category, queries=list(queries)
+        )
+        if answer is None:
+            return None
+        return {str(key): ActualsResult.from_value(value) for key, value in answer.items()}
+
+    def notify(self, organization_id: str, notification: Notification) -> None:
+        self.pm.hook.goals_notify(organization_id=organization_id, notification=notification)
+
+    def legacy_activity_targets(self, organization_id: str) -> list[LegacyTeamTargets]:
+        teams: list[LegacyTeamTargets] = []
+        for answer in self.pm.hook.goals_legacy_activity_targets(organization_id=organization_id):
+            for item in answer or ():
+                teams.append(
+                    item if isinstance(item, LegacyTeamTargets) else LegacyTeamTargets(**item)
+                )
+        return teams

@@ -1,0 +1,71 @@
+"""Field types shared by every schema."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import marshmallow as ma
+
+from ..domain.rules import MAX_VALUE, check_places
+
+
+class DecimalString(ma.fields.Decimal):
+    """An exact decimal that travels as a JSON string (``"1234.50"``).
+
+    Loading accepts a string or a JSON number, refuses NaN/Infinity, negative values (unless
+    ``signed``), more than ``max_places`` decimals (never rounds silently) and values beyond the
+    columns' precision. Dumping formats with the owning object's ``places`` when it has one
+    (2 for money, 0 for counts), so ``"100"`` and ``"100.00"`` mean what the metric means.
+    Registered with apispec as ``type: string, format: decimal``.
+    """
+
+    default_error_messages = {
+        "too_large": f"Must be at most {MAX_VALUE}.",
+        "negative": "Must be greater than or equal to 0.",
+    }
+
+    def __init__(self, *, max_places: int = 2, signed: bool = False, **kwargs: Any) -> None:
+        super().__init__(as_string=True, **kwargs)
+        self.max_places = max_places
+        self.signed = signed
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        number: Decimal = super()._deserialize(value, attr, data, **kwargs)
+        if abs(number) > MAX_VALUE:
+            raise self.make_error("too_large")
+        if number < 0 and not self.signed:
+            raise self.make_error("negative")
+        problem = check_places(number, self.max_places)
+        if problem:
+            raise ma.ValidationError(problem)
+        return number + 0  # normalizes -0 to 0
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        places = getattr(obj, "places", None)
+        if places is None and isinstance(obj, dict):
+            places = obj.get("places")
+        number = Decimal(value)
+        if places is not None:
+            number = number.quantize(Decimal(1).scaleb(-int(places)))
+        return format(number, "f")
+
+
+class HostIdField(ma.fields.String):
+    """An opaque id of the host (user, team, customer...): 1 to 64 characters."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("validate", ma.validate.Length(min=1, max=64))
+        super().__init__(**kwargs)
+
+
+def unique_list(values: list[Any]) -> None:
+    """Validator: a list may not name the same id twice."""
+    duplicates = sorted(str(value) for value, count in Counter(values).items() if count > 1)
+    if duplicates:
+        raise ma.ValidationError(f"Duplicated values: {', '.join(duplicates)}.")

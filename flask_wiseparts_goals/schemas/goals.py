@@ -1,0 +1,225 @@
+"""Load and dump schemas of goals and intervals.
+
+JSON bodies reject unknown fields (marshmallow's ``RAISE``, a 422 naming the field); query
+strings ignore unknown parameters because proxies and caches add their own (documented in
+docs/rest-api.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import EXCLUDE, RAISE, fields, validate, validates_schema
+
+from ..domain.periods import Recurrence, Shortcut
+from ..domain.rules import Category, Channel, GoalMode, Metric
+from .fields import DecimalString, HostIdField, unique_list
+
+_ids = {"validate": unique_list}
+
+
+class StrictSchema(ma.Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class IncludeExcludeSchema(StrictSchema):
+    include = fields.List(HostIdField(), load_default=list, **_ids)
+    exclude = fields.List(HostIdField(), load_default=list, **_ids)
+
+    @validates_schema
+    def _disjoint(self, data: dict[str, Any], **kwargs: Any) -> None:
+        both = set(data.get("include") or ()) & set(data.get("exclude") or ())
+        if both:
+            raise ma.ValidationError(
+                f"Ids both included and excluded: {', '.join(sorted(both))}.", "exclude"
+            )
+
+
+class FiltersSchema(StrictSchema):
+    """Which sales lines, orders or activities count. Empty lists mean no restriction."""
+
+    brands = fields.Nested(IncludeExcludeSchema, metadata={"description": "Sales and orders."})
+    brand_families = fields.Nested(
+        IncludeExcludeSchema, metadata={"description": "Sales and orders."}
+    )
+    customers = fields.Nested(IncludeExcludeSchema, metadata={"description": "Every category."})
+    customer_branches = fields.Nested(
+        IncludeExcludeSchema, metadata={"description": "Every category."}
+    )
+    wholesaler_branches = fields.List(
+        HostIdField(),
+        metadata={"description": "Sales and orders, only for goals without a team."},
+        **_ids,
+    )
+    activity_types = fields.List(
+        HostIdField(), metadata={"description": "Activities (e.g. visit, inbound_call)."}, **_ids
+    )
+    channels = fields.List(
+        fields.String(validate=validate.OneOf([c.value for c in Channel])),
+        metadata={"description": "Orders: phone, email, web, shop, social."},
+        **_ids,
+    )
+    verified_only = fields.Boolean(metadata={"description": "Activities: GPS-verified only."})
+    ordered_only = fields.Boolean(
+        metadata={"description": "Orders: confirmed orders only (no quotes)."}
+    )
+
+
+_category = fields.String(
+    validate=validate.OneOf([c.value for c in Category]),
+    metadata={"description": "sales, activities or orders. Immutable after creation."},
+)
+_metric = fields.String(
+    validate=validate.OneOf([m.value for m in Metric]),
+    metadata={
+        "description": "sales: net, gross, quantity, margin; orders: count, net, gross, "
+        "quantity, margin; activities: count (set automatically)."
+    },
+)
+_description = fields.String(validate=validate.Length(min=1, max=200))
+_aim = DecimalString(
+    allow_none=True,
+    metadata={
+        "description": "Target (sales, orders): 2 decimals for money metrics, whole numbers for "
+        "count and quantity. Read-only for activities (computed from intervals)."
+    },
+)
+_stretch = DecimalString(
+    allow_none=True, metadata={"description": "Optional stretch target (sales, orders), >= aim."}
+)
+_team = HostIdField(allow_none=True, metadata={"description": "Restrict tracking to a team."})
+_mode = fields.String(
+    validate=validate.OneOf([m.value for m in GoalMode]),
+    allow_none=True,
+    metadata={"description": "Activities: total (count for the period) or per_business_day."},
+)
+_daily = DecimalString(
+    allow_none=True,
+    metadata={
+        "description": "Activities per business day: the daily target applied to every interval "
+        "(and every member when split by members). Up to 2 decimals."
+    },
+)
+_recurrence = fields.String(
+    validate=validate.OneOf([r.value for r in Recurrence]),
+    allow_none=True,
+    metadata={"description": "Activities: monthly, quarterly, semester or yearly."},
+)
+_period = fields.String(
+    load_only=True,
+    validate=validate.OneOf([s.value for s in Shortcut]),
+    metadata={
+        "description": "Date shortcut resolved against today in the organization's timezone; "
+        "instead of start_date/end_date."
+    },
+)
+
+
+class GoalCreateSchema(StrictSchema):
+    category = fields.String(
+        required=True,
+        validate=_category.validate,
+        metadata=_category.metadata,
+    )
+    description = fields.String(required=True, validate=_description.validate)
+    period = _period
+    start_date = fields.Date()
+    end_date = fields.Date()
+    metric = _metric
+    aim = _aim
+    stretch_aim = _stretch
+    team_id = _team
+    split_into_subperiods = fields.Boolean(load_default=False)
+    split_by_team_members = fields.Boolean(load_default=False)
+    goal_mode = _mode
+    daily_target = _daily
+    filters = fields.Nested(FiltersSchema, load_default=dict)
+    recurrence = _recurrence
+    recurring_until = fields.Date(allow_none=True)
+
+
+class GoalUpdateSchema(StrictSchema):
+    """Every field optional; ``category`` may be sent only unchanged."""
+
+    category = _category
+    description = _description
+    period = _period
+    start_date = fields.Date()
+    end_date = fields.Date()
+    metric = _metric
+    aim = _aim
+    stretch_aim = _stretch
+    team_id = _team
+    split_into_subperiods = fields.Boolean()
+    split_by_team_members = fields.Boolean()
+    goal_mode = _mode
+    daily_target = _daily
+    filters = fields.Nested(FiltersSchema)
+    recurrence = _recurrence
+    recurring_until = fields.Date(allow_none=True)
+
+
+class GoalSchema(ma.Schema):
+    id = fields.Integer(dump_only=True)
+    category = _category
+    description = fields.String()
+    start_date = fields.Date()
+    end_date = fields.Date()
+    metric = _metric
+    aim = DecimalString(metadata={"description": "The goal's target."})
+    stretch_aim = DecimalString(allow_none=True)
+    team_id = fields.String(allow_none=True)
+    split_into_subperiods = fields.Boolean()
+    split_by_team_members = fields.Boolean()
+    goal_mode = fields.String(allow_none=True)
+    daily_target = DecimalString(allow_none=True)
+    filters = fields.Nested(FiltersSchema)
+    recurrence = fields.String(allow_none=True)
+    recurring_until = fields.Date(allow_none=True)
+    source_goal_id = fields.Integer(allow_none=True)
+    created_by = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class GoalListArgsSchema(ma.Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    category = _category
+    team_id = HostIdField()
+    active_on = fields.Date(metadata={"description": "Only goals whose range contains this day."})
+
+
+class ConfirmArgsSchema(ma.Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    confirm = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Accept a cascade (raising aims to the allocations) or a rebuild that "
+            "drops non-zero values; without it such a write answers 409."
+        },
+    )
+
+
+class IntervalSchema(ma.Schema):
+    id = fields.Integer()
+    goal_id = fields.Integer()
+    start_date = fields.Date()
+    end_date = fields.Date()
+    business_days = fields.Integer()
+    aim = DecimalString(metadata={"description": "The interval's (effective) target."})
+    daily_target = DecimalString(allow_none=True)
+    allocated = DecimalString(
+        allow_none=True,
+        metadata={"description": "Sum of the members' targets (split by members)."}
+    )
+    unallocated = DecimalString(
+        signed=True,
+        allow_none=True,
+        metadata={"description": "aim - allocated (split by members)."}
+    )

@@ -1,0 +1,32 @@
+"""The ``/meta`` document: what a goal form offers."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields
+
+
+class PeriodSchema(ma.Schema):
+    start_date = fields.Date()
+    end_date = fields.Date()
+
+
+class CategoryMetaSchema(ma.Schema):
+    category = fields.String()
+    metrics = fields.List(fields.String())
+    default_metric = fields.String(allow_none=True)
+    aim_editable = fields.Boolean()
+    filters = fields.List(fields.String())
+    goal_modes = fields.List(fields.String())
+    recurrences = fields.List(fields.String())
+
+
+class MetaSchema(ma.Schema):
+    today = fields.Date()
+    timezone = fields.String()
+    categories = fields.List(fields.Nested(CategoryMetaSchema))
+    channels = fields.List(fields.String())
+    goal_modes = fields.List(fields.String())
+    recurrences = fields.List(fields.String())
+    periods = fields.Dict(keys=fields.String(), values=fields.Nested(PeriodSchema))
+    distribution_strategies = fields.List(fields.String())

@@ -1,0 +1,78 @@
+"""What every use case needs to know about the call it serves."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session
+
+from ..exceptions import Forbidden, NotFound
+from ..models import Goal
+from ..plugins import HostHooks
+from ..types import AuthTarget, Identity
+
+
+def today_in(timezone: str, fallback: str = "UTC") -> date:
+    """Today's date in an IANA timezone (an unknown name falls back)."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo(fallback)
+    return datetime.now(zone).date()
+
+
+@dataclass
+class Context:
+    """One request's (or one job run's) session, hooks and caller."""
+
+    session: Session
+    hooks: HostHooks
+    identity: Identity
+    config: Mapping[str, Any]
+    today: date
+    #: Set by the views: accept cascades and destructive rebuilds.
+    confirm: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def organization_id(self) -> str:
+        return self.identity.organization_id
+
+    def allowed(self, action: str, target: AuthTarget) -> bool:
+        return self.hooks.authorize(self.identity, action, target)
+
+    def require(self, action: str, target: AuthTarget) -> None:
+        """Raise 403 unless the caller may do ``action`` on ``target``."""
+        if not self.allowed(action, target):
+            raise Forbidden(f"You may not {action} this {target.kind}.")
+
+
+def goal_target(goal: Goal) -> AuthTarget:
+    return AuthTarget(
+        kind="goal",
+        organization_id=goal.organization_id,
+        team_id=goal.team_id,
+        goal_id=goal.id,
+        created_by=goal.created_by,
+        category=goal.category,
+    )
+
+
+def load_goal(ctx: Context, goal_id: int, action: str = "read") -> Goal:
+    """A goal the caller can see: another organization's, a deleted or an unreadable goal is a
+    404 (its existence is not revealed); a visible goal the caller may not change is a 403."""
+    goal = ctx.session.get(Goal, goal_id)
+    if (
+        goal is None
+        or goal.deleted_at is not None
+        or goal.organization_id != ctx.organization_id
+        or not ctx.allowed("read", goal_target(goal))
+    ):
+        raise NotFound(f"Goal {goal_id} not found.")
+    if action != "read":
+        ctx.require(action, goal_target(goal))
+    return goal

@@ -1,0 +1,94 @@
+"""The change history: who changed which aim, target or allocation, when, from what to what.
+
+One way of recording: take a :func:`snapshot` before a write, change the goal, flush, then
+:func:`record_changes` adds a row for every value that differs. Writes never list their own
+history rows by hand, so no operation can forget one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from ..models import Goal, HistoryEntry
+from .context import Context
+
+#: (field, interval start, interval end, member) → value; goal-level keys have no bounds.
+SnapshotKey = tuple[str, date | None, date | None, str | None]
+Snapshot = dict[SnapshotKey, Decimal | None]
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def snapshot(goal: Goal) -> Snapshot:
+    """Every recorded value of a goal (aims, stretch aim, targets, daily targets)."""
+    values: Snapshot = {
+        ("aim", None, None, None): goal.aim,
+        ("stretch_aim", None, None, None): goal.stretch_aim,
+    }
+    for interval in goal.intervals:
+        start, end = interval.start_date, interval.end_date
+        values[("aim", start, end, None)] = interval.aim
+        values[("daily_target", start, end, None)] = interval.daily_target
+        for allocation in interval.allocations:
+            values[("target", start, end, allocation.user_id)] = allocation.target
+            values[("daily_target", start, end, allocation.user_id)] = allocation.daily_target
+    return values
+
+
+def _blank(value: Decimal | None) -> bool:
+    return value is None or value == 0
+
+
+def record_changes(ctx: Context, goal: Goal, before: Snapshot, operation: str) -> int:
+    """Add a history row for every value that differs from ``before``; returns how many.
+
+    A value going from nothing to zero (a new member, a new interval) is not a change.
+    Call after ``session.flush()`` so that new intervals have ids.
+    """
+    after = snapshot(goal)
+    interval_ids = {(i.start_date, i.end_date): i.id for i in goal.intervals}
+    rows = []
+    for key in dict.fromkeys([*before, *after]):
+        old, new = before.get(key), after.get(key)
+        if old == new or (_blank(old) and _blank(new)):
+            continue
+        field, start, end, user_id = key
+        rows.append(
+            HistoryEntry(
+                organization_id=goal.organization_id,
+                goal_id=goal.id,
+                interval_id=interval_ids.get((start, end)) if start else None,
+                interval_start=start,
+                interval_end=end,
+                user_id=user_id,
+                field=field,
+                old_value=_text(old),
+                new_value=_text(new),
+                operation=operation,
+                changed_by=ctx.identity.user_id,
+            )
+        )
+    ctx.session.add_all(rows)
+    return len(rows)
+
+
+def record_event(ctx: Context, goal: Goal, field: str, old: object, new: object, operation: str) -> None:
+    """A lifecycle event that is not a value of the snapshot (created, deleted, recurrence)."""
+    ctx.session.add(
+        HistoryEntry(
+            organization_id=goal.organization_id,
+            goal_id=goal.id,
+            field=field,
+            old_value=_text(old),
+            new_value=_text(new),
+            operation=operation,
+            changed_by=ctx.identity.user_id,
+        )
+    )

@@ -1,0 +1,230 @@
+"""Test fixtures: a minimal host app per test, a fake host plugin, a fresh database per test.
+
+Set ``GOALS_TEST_DATABASE_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1/test``) to run
+the whole suite on PostgreSQL; without it every test runs on in-memory SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask, request
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import DeclarativeBase
+
+from flask_wiseparts_goals import Goals, Identity, hookimpl
+from flask_wiseparts_goals.models import Base as GoalsBase
+
+DATABASE_URL = os.environ.get("GOALS_TEST_DATABASE_URL")
+
+ORG = "org-1"
+OTHER_ORG = "org-2"
+
+
+@dataclass
+class FakeHost:
+    """A host plugin whose answers each test can change.
+
+    Users are picked with the ``X-User`` header. Roles: ``admin`` writes everything of its
+    organization, ``manager`` writes goals of the teams it leads, ``rep`` only reads.
+    """
+
+    users: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {
+            "admin": {"organization_id": ORG, "role": "admin", "teams": ["team-a", "team-b"]},
+            "manager": {"organization_id": ORG, "role": "manager", "teams": ["team-a"]},
+            "rep": {"organization_id": ORG, "role": "rep", "teams": ["team-a"]},
+            "other-admin": {"organization_id": OTHER_ORG, "role": "admin", "teams": ["team-x"]},
+        }
+    )
+    teams: dict[str, list[str]] = field(
+        default_factory=lambda: {
+            "team-a": ["rep", "u2", "u3"],
+            "team-b": ["u4", "u5"],
+            "team-x": ["x1", "x2"],
+        }
+    )
+    features: dict[str, set[str]] = field(
+        default_factory=lambda: {ORG: {"orders"}, OTHER_ORG: set()}
+    )
+    holidays: set[date] = field(default_factory=set)
+    timezone: str = "UTC"
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+    @hookimpl
+    def goals_identity(self) -> Identity | None:
+        user_id = request.headers.get("X-User")
+        user = self.users.get(user_id or "")
+        if user is None:
+            return None
+        return Identity(
+            user_id=user_id,
+            organization_id=user["organization_id"],
+            timezone=self.timezone,
+            team_ids=frozenset(user["teams"]),
+            roles=frozenset({user["role"]}),
+        )
+
+    @hookimpl
+    def goals_authorize(self, identity, action, target):
+        if target.organization_id != identity.organization_id:
+            return False
+        if action == "read":
+            return None  # the default rule: org-wide goals and goals of the caller's teams
+        if "admin" in identity.roles:
+            return True
+        if "manager" in identity.roles:
+            return target.team_id is not None and target.team_id in (identity.team_ids or ())
+        return False
+
+    @hookimpl
+    def goals_feature_enabled(self, organization_id, feature):
+        return feature in self.features.get(organization_id, set())
+
+    @hookimpl
+    def goals_team_members(self, organization_id, team_id, on):
+        self.calls.append(("team_members", (team_id, on)))
+        return self.teams.get(team_id)
+
+    @hookimpl
+    def goals_business_days(self, organization_id, team_id, start, end):
+        if not self.holidays:
+            return None  # the default: Monday to Friday
+        from flask_wiseparts_goals.domain.periods import Period, weekdays
+
+        return [day for day in weekdays(Period(start, end)) if day not in self.holidays]
+
+
+class HostBase(DeclarativeBase):
+    pass
+
+
+def make_app(host: FakeHost | None, **config: Any) -> Flask:
+    app = Flask("test_host")
+    app.config.update(
+        TESTING=True,
+        SQLALCHEMY_DATABASE_URI=DATABASE_URL or "sqlite://",
+        GOALS_SCHEDULER_ENABLED=False,
+        **config,
+    )
+    db = SQLAlchemy(model_class=HostBase)
+    db.init_app(app)
+    Goals(app, plugins=[host] if host else [], entry_points=False)
+    return app
+
+
+def _reset(app: Flask) -> None:
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+        GoalsBase.metadata.drop_all(engine)
+        GoalsBase.metadata.create_all(engine)
+
+
+@pytest.fixture
+def host() -> FakeHost:
+    return FakeHost()
+
+
+@pytest.fixture
+def app(host: FakeHost) -> Iterator[Flask]:
+    app = make_app(host)
+    _reset(app)
+    with app.app_context():
+        yield app
+        app.extensions["sqlalchemy"].session.remove()
+        app.extensions["sqlalchemy"].engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> SQLAlchemy:
+    return app.extensions["sqlalchemy"]
+
+
+class ApiClient:
+    """A test client that speaks as a user and knows the API prefix."""
+
+    def __init__(self, app: Flask, user: str | None = "admin") -> None:
+        self.client = app.test_client()
+        self.user = user
+
+    def as_user(self, user: str | None) -> ApiClient:
+        other = ApiClient.__new__(ApiClient)
+        other.client, other.user = self.client, user
+        return other
+
+    def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
+        result = dict(headers or {})
+        if self.user:
+            result.setdefault("X-User", self.user)
+        return result
+
+    def open(self, method: str, path: str, **kwargs: Any):
+        kwargs["headers"] = self._headers(kwargs.get("headers"))
+        return self.client.open("/api/goals" + path, method=method, **kwargs)
+
+    def get(self, path: str, **kwargs: Any):
+        return self.open("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any):
+        return self.open("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any):
+        return self.open("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any):
+        return self.open("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any):
+        return self.open("DELETE", path, **kwargs)
+
+    def write(self, method: str, path: str, **kwargs: Any):
+        """A write with the current ETag of ``path`` (or of ``etag_of``) as If-Match."""
+        etag_of = kwargs.pop("etag_of", path.split("?")[0])
+        etag = self.get(etag_of).headers["ETag"]
+        headers = {"If-Match": etag, **kwargs.pop("headers", {})}
+        return self.open(method, path, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def api(app: Flask) -> ApiClient:
+    return ApiClient(app)
+
+
+def table_counts(db: SQLAlchemy) -> dict[str, int]:
+    """Rows per goals_* table: what "nothing was written" is checked against."""
+    return {
+        table.name: db.session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        for table in GoalsBase.metadata.sorted_tables
+    }
+
+
+def dump_tables(db: SQLAlchemy) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every goals_* table, ordered: a refused write must leave this unchanged."""
+    return {
+        table.name: [
+            tuple(row)
+            for row in db.session.execute(
+                sa.select(table).order_by(*table.primary_key.columns)
+            ).all()
+        ]
+        for table in GoalsBase.metadata.sorted_tables
+    }
+
+
+def sales_goal(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "category": "sales",
+        "description": "Q1 revenue",
+        "start_date": "2026-01-01",
+        "end_date": "2026-03-31",
+        "metric": "net",
+        "aim": "1000.00",
+    }
+    body.update(overrides)
+    return body

@@ -124,9 +124,7 @@ def _validate(category: str, source: _Source, query: ActualsQuery) -> None:
     if query.metric not in source.metrics:
         raise ValueError(f"metric {query.metric!r} is not measured for {category}")
     unsupported = sorted(
-        name
-        for name, value in vars(query.filters).items()
-        if value and name not in source.filters
+        name for name, value in vars(query.filters).items() if value and name not in source.filters
     )
     if unsupported:
         raise ValueError(f"filters {', '.join(unsupported)} do not apply to {category}")
@@ -169,14 +167,20 @@ def _filter_conditions(
         ("brand_id", filters.brands_include, filters.brands_exclude),
         ("brand_family_id", filters.brand_families_include, filters.brand_families_exclude),
         ("customer_id", filters.customers_include, filters.customers_exclude),
-        ("customer_branch_id", filters.customer_branches_include, filters.customer_branches_exclude),
+        (
+            "customer_branch_id",
+            filters.customer_branches_include,
+            filters.customer_branches_exclude,
+        ),
     ):
         if include:
             conditions.append(t.c[column].in_(include))
         if exclude:
             # NOT IN is unknown for NULL: a row without a branch/family is not an excluded one.
             excluded = t.c[column].not_in(exclude)
-            conditions.append(sa.or_(t.c[column].is_(None), excluded) if t.c[column].nullable else excluded)
+            conditions.append(
+                sa.or_(t.c[column].is_(None), excluded) if t.c[column].nullable else excluded
+            )
     if filters.wholesaler_branches:
         conditions.append(t.c.wholesaler_branch_id.in_(filters.wholesaler_branches))
     elif team_id is not None and "wholesaler_branch_id" in t.c:
@@ -224,4 +228,3 @@ def _to_decimal(value: object, step: Decimal) -> Decimal:
     if isinstance(value, float):
         value = repr(value)
     return Decimal(value).quantize(step)  # type: ignore[arg-type]
-

@@ -1,0 +1,46 @@
+"""A small WiseParts host app that mounts the Goals extension.
+
+It owns its tables (:mod:`.models`), answers every Goals hook from them (:mod:`.plugin`), knows
+who is calling (:mod:`.auth`) and can fill itself with demo data (``flask --app example_app
+seed``). Everything goal-related is served by the extension under ``/api/goals``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_wiseparts_goals import Goals
+
+from .models import db
+from .plugin import ExampleHostPlugin
+from .seed import seed_command
+
+__all__ = ["create_app", "db"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The app factory: configuration, the host's database, then Goals on top of it."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(
+        # Demo only: the session holds the picked user. Set EXAMPLE_SECRET_KEY in real use.
+        SECRET_KEY=os.environ.get("EXAMPLE_SECRET_KEY", "example-app-demo-only"),
+        # The recurrence job runs from `flask goals ...`/cron in the demo, not in web workers.
+        GOALS_SCHEDULER_ENABLED=False,
+    )
+    app.config.update(config or {})
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("EXAMPLE_DATABASE_URL") or (
+            _default_sqlite(app)
+        )
+    db.init_app(app)
+    Goals(app, plugins=[ExampleHostPlugin()])
+    app.cli.add_command(seed_command)
+    return app
+
+
+def _default_sqlite(app: Flask) -> str:
+    os.makedirs(app.instance_path, exist_ok=True)
+    return "sqlite:///" + os.path.join(app.instance_path, "example.db")

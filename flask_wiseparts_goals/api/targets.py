@@ -1,0 +1,7 @@
+"""Placeholder: routes are added by the targets work."""
+
+from __future__ import annotations
+
+from .common import make_blueprint
+
+blp = make_blueprint("targets", "targets")

@@ -42,6 +42,10 @@ class NotFound(GoalsHTTPError, http.NotFound):
     code = 404
 
 
+class PreconditionFailed(GoalsHTTPError, http.PreconditionFailed):
+    code = 412
+
+
 class Conflict(GoalsHTTPError, http.Conflict):
     """A write that needs ``confirm=true`` (exceeding an aim, dropping non-zero values)."""
 

@@ -6,12 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import current_app, g, request
-from flask_smorest import Blueprint
+from flask import current_app, request
+import sqlalchemy as sa
+from flask_smorest import Blueprint, Page
 from werkzeug.exceptions import HTTPException
 
 from ..exceptions import GoalsHTTPError, Unauthorized, UnsupportedMediaType
 from ..services.context import Context, today_in
+
+
+#: Key of the per-request state (hooks façade, caller context) in ``request.environ``.
+REQUEST_STORE = "flask_wiseparts_goals"
 
 
 def goals_state() -> Any:
@@ -19,8 +24,13 @@ def goals_state() -> Any:
 
 
 def context(*, confirm: bool = False) -> Context:
-    """The caller's Context, built once per request (401 when the host names nobody)."""
-    ctx: Context | None = g.get("_goals_context")
+    """The caller's Context, built once per request (401 when the host names nobody).
+
+    Cached in the request's environ rather than ``g``, which may outlive the request (an app
+    context kept open over several requests must not carry one caller's identity to the next).
+    """
+    store = request.environ.setdefault(REQUEST_STORE, {})
+    ctx: Context | None = store.get("context")
     if ctx is None:
         state = goals_state()
         hooks = state.hooks()
@@ -34,7 +44,7 @@ def context(*, confirm: bool = False) -> Context:
             config=current_app.config,
             today=today_in(identity.timezone, current_app.config["GOALS_DEFAULT_TIMEZONE"]),
         )
-        g._goals_context = ctx
+        store["context"] = ctx
     ctx.confirm = confirm
     return ctx
 
@@ -85,3 +95,20 @@ def _identify() -> None:
             "Send the body as JSON (Content-Type: application/json).",
             errors={"json": ["Expected Content-Type application/json."]},
         )
+
+
+class SelectPage(Page):
+    """flask-smorest pagination over a SQLAlchemy ``select``: LIMIT/OFFSET and a COUNT query."""
+
+    @property
+    def items(self) -> list[Any]:
+        session = goals_state().session
+        return list(
+            session.scalars(self.collection.offset(self.page_params.first_item).limit(self.page_params.page_size)).all()
+        )
+
+    @property
+    def item_count(self) -> int:
+        session = goals_state().session
+        count = sa.select(sa.func.count()).select_from(self.collection.order_by(None).subquery())
+        return int(session.scalar(count) or 0)

@@ -1,7 +1,150 @@
-"""Placeholder: routes are added by the targets work."""
+"""Interval aims, members' allocations, distribution and interval copy."""
 
 from __future__ import annotations
 
-from .common import make_blueprint
+from typing import Any
 
-blp = make_blueprint("targets", "targets")
+from flask import request
+from flask.views import MethodView
+
+from ..exceptions import PreconditionFailed
+from ..models import Goal, Interval
+from ..schemas.goals import ConfirmArgsSchema, IntervalSchema
+from ..schemas.targets import (
+    AllocationsInputSchema,
+    AllocationsSchema,
+    DistributeResultSchema,
+    DistributeSchema,
+    IntervalUpdateSchema,
+)
+from ..services.context import Context, load_goal
+from ..services.targets import (
+    copy_interval,
+    current_allocations,
+    distribute,
+    find_interval,
+    set_allocations,
+    update_interval,
+)
+from .common import context, make_blueprint, transaction
+
+blp = make_blueprint("targets", "Interval aims and members' targets: set, distribute, copy.")
+
+
+def _interval(ctx: Context, goal_id: int, interval_id: int, action: str) -> tuple[Goal, Interval]:
+    goal = load_goal(ctx, goal_id, action)
+    return goal, find_interval(goal, interval_id)
+
+
+def _allocations_view(ctx: Context, goal: Goal, interval: Interval) -> dict[str, Any]:
+    return {"interval": interval, "allocations": current_allocations(ctx, goal, interval)}
+
+
+def _check_optional_if_match(data: Any, schema: Any) -> None:
+    """POST writes accept an optional ``If-Match``: a stale one is a 412 like on PUT/PATCH."""
+    if request.if_match:
+        etag = blp._generate_etag(schema().dump(data))
+        if etag not in request.if_match:
+            raise PreconditionFailed("The resource changed since you read it; reload it.")
+
+
+@blp.route("/goals/<int:goal_id>/intervals/<int:interval_id>")
+class IntervalItem(MethodView):
+    @blp.etag
+    @blp.response(200, IntervalSchema)
+    def get(self, goal_id: int, interval_id: int) -> Interval:
+        """One interval; its ``ETag`` is what ``PATCH`` needs in ``If-Match``."""
+        return _interval(context(), goal_id, interval_id, "read")[1]
+
+    @blp.etag
+    @blp.arguments(IntervalUpdateSchema)
+    @blp.arguments(ConfirmArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, IntervalSchema)
+    def patch(self, data: dict[str, Any], goal_id: int, interval_id: int, confirm: bool) -> Interval:
+        """Set the interval's aim (sales, orders; activities in total mode) or daily target
+        (activities per business day), when the goal is not split by members for activities.
+
+        Sales/orders: interval aims above the goal aim, or below the members' allocations, are a
+        409 stating the cascade; with ``confirm=true`` the goal aim rises to the sum of the
+        intervals (and the interval aim to its allocations).
+        """
+        ctx = context(confirm=confirm)
+        with transaction(ctx):
+            goal, interval = _interval(ctx, goal_id, interval_id, "update")
+            blp.check_etag(interval, IntervalSchema)
+            update_interval(ctx, goal, interval, data)
+        return interval
+
+
+@blp.route("/goals/<int:goal_id>/intervals/<int:interval_id>/copy")
+class IntervalCopy(MethodView):
+    @blp.arguments(ConfirmArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, IntervalSchema(many=True))
+    def post(self, goal_id: int, interval_id: int, confirm: bool) -> list[Interval]:
+        """Copy this interval's values (members' targets or daily targets, or its own target)
+        to every other interval of the goal. Per-day effective totals are recomputed on each
+        interval's business days. Optional ``If-Match``: the ETag of ``GET .../intervals``."""
+        ctx = context(confirm=confirm)
+        with transaction(ctx):
+            goal, interval = _interval(ctx, goal_id, interval_id, "allocate")
+            _check_optional_if_match(list(goal.intervals), lambda: IntervalSchema(many=True))
+            copy_interval(ctx, goal, interval)
+        return list(goal.intervals)
+
+
+@blp.route("/goals/<int:goal_id>/intervals/<int:interval_id>/allocations")
+class Allocations(MethodView):
+    @blp.etag
+    @blp.response(200, AllocationsSchema)
+    def get(self, goal_id: int, interval_id: int) -> dict[str, Any]:
+        """The members' targets in team order, with the interval's aim, allocated and unallocated
+        totals. Members who joined since the interval was built appear with a zero target."""
+        ctx = context()
+        goal, interval = _interval(ctx, goal_id, interval_id, "read")
+        return _allocations_view(ctx, goal, interval)
+
+    @blp.etag
+    @blp.arguments(AllocationsInputSchema)
+    @blp.arguments(ConfirmArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, AllocationsSchema)
+    def put(self, data: dict[str, Any], goal_id: int, interval_id: int, confirm: bool) -> dict[str, Any]:
+        """Set several members' targets at once (``daily_target`` in per-business-day mode).
+        Members not listed keep theirs. Only members of the team on the interval's start may be
+        allocated (422). Sales/orders allocations above the interval aim are a 409 stating the
+        cascade, applied with ``confirm=true``."""
+        ctx = context(confirm=confirm)
+        with transaction(ctx):
+            goal, interval = _interval(ctx, goal_id, interval_id, "allocate")
+            blp.check_etag(_allocations_view(ctx, goal, interval), AllocationsSchema)
+            set_allocations(ctx, goal, interval, data["allocations"])
+        return _allocations_view(ctx, goal, interval)
+
+
+@blp.route("/goals/<int:goal_id>/intervals/<int:interval_id>/allocations/distribute")
+class Distribute(MethodView):
+    @blp.arguments(DistributeSchema)
+    @blp.arguments(ConfirmArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, DistributeResultSchema)
+    def post(self, data: dict[str, Any], goal_id: int, interval_id: int, confirm: bool) -> dict[str, Any]:
+        """Distribute the interval over its members.
+
+        - ``equal``: the aim in whole steps (1, or 0.01 for money), the remainder one step each
+          to the first members in team order; sums exactly to the aim.
+        - ``proportional``: by each member's value in the preceding period (``basis``), rounded
+          by the largest remainder; falls back to equal without data (``fell_back_to_equal``).
+        - ``copy``: ``source_user_id``'s value to every other member.
+
+        ``locked_user_ids`` keep their values; the rest of the aim goes to the others. Optional
+        ``If-Match``: the ETag of ``GET .../allocations``.
+        """
+        ctx = context(confirm=confirm)
+        with transaction(ctx):
+            goal, interval = _interval(ctx, goal_id, interval_id, "allocate")
+            _check_optional_if_match(_allocations_view(ctx, goal, interval), AllocationsSchema)
+            outcome = distribute(ctx, goal, interval, data)
+        return {
+            **_allocations_view(ctx, goal, interval),
+            "strategy": outcome.strategy,
+            "fell_back_to_equal": outcome.fell_back_to_equal,
+            "notes": outcome.notes,
+        }

@@ -97,10 +97,14 @@ class Goal(Base):
 
     @property
     def daily_target(self) -> Decimal | None:
-        """The common daily target of every interval (per-day mode), else ``None``."""
+        """Per-day mode: the daily target shared by every member (split by members) or every
+        interval, as entered at creation; ``None`` once they differ or in other modes."""
         if self.goal_mode != GoalMode.PER_BUSINESS_DAY:
             return None
-        values = {interval.daily_target for interval in self.intervals}
+        if self.split_by_team_members:
+            values = {a.daily_target for i in self.intervals for a in i.allocations}
+        else:
+            values = {interval.daily_target for interval in self.intervals}
         return values.pop() if len(values) == 1 else None
 
     def __repr__(self) -> str:
@@ -177,7 +181,7 @@ class Allocation(Base):
 
     @property
     def places(self) -> int:
-        return self.interval.goal.places
+        return self.goal.places
 
 
 class HistoryEntry(Base):

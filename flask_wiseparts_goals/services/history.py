@@ -46,13 +46,16 @@ def _blank(value: Decimal | None) -> bool:
     return value is None or value == 0
 
 
-def record_changes(ctx: Context, goal: Goal, before: Snapshot, operation: str) -> int:
-    """Add a history row for every value that differs from ``before``; returns how many.
+def record_changes(
+    ctx: Context, goal: Goal, before: Snapshot, operation: str, *, after: Snapshot | None = None
+) -> int:
+    """Add a history row for every value that differs between ``before`` and ``after`` (default:
+    the goal now); returns how many.
 
     A value going from nothing to zero (a new member, a new interval) is not a change.
     Call after ``session.flush()`` so that new intervals have ids.
     """
-    after = snapshot(goal)
+    after = snapshot(goal) if after is None else after
     interval_ids = {(i.start_date, i.end_date): i.id for i in goal.intervals}
     rows = []
     for key in dict.fromkeys([*before, *after]):

@@ -1,20 +1,37 @@
-"""Aims and allocations of sales and orders goals: the exceed check and its cascade."""
+"""Interval aims, members' allocations, distribution, interval copy and the exceed cascade
+(SPEC §3 "Intervals", "Activity goals", "Distribution to team members", "Exceeding the goal").
+
+Every write goes through :func:`tracked_write`, which checks the exceed rule, applies the cascade
+when confirmed and records the history, so no operation can skip either.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..domain.rules import Category
-from ..exceptions import Conflict
-from ..models import Goal
+from ..domain.distribution import (
+    distribute_copy,
+    distribute_equal,
+    distribute_proportional,
+)
+from ..domain.periods import Period
+from ..domain.rules import Category, GoalMode, check_places, places, step
+from ..exceptions import Conflict, NotFound, ValidationFailed
+from ..models import Allocation, Goal, Interval
+from ..types import ActualsQuery, Filters
 from .context import Context
+from .history import record_changes, snapshot
+from .structure import members_on, recompute_totals
 
 ZERO = Decimal(0)
 
 
-def _fmt(value: Decimal, places: int) -> str:
-    return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+def _fmt(value: Decimal, places_: int) -> str:
+    return format(value.quantize(Decimal(1).scaleb(-places_)), "f")
 
 
 def enforce_aims(ctx: Context, goal: Goal) -> None:
@@ -26,7 +43,7 @@ def enforce_aims(ctx: Context, goal: Goal) -> None:
     """
     if goal.category == Category.ACTIVITIES:
         return
-    places = goal.places
+    places_ = goal.places
     interval_changes: list[dict[str, Any]] = []
     proposed_aims = []
     for interval in goal.intervals:
@@ -38,8 +55,9 @@ def enforce_aims(ctx: Context, goal: Goal) -> None:
                     "interval_id": interval.id,
                     "start_date": interval.start_date.isoformat(),
                     "end_date": interval.end_date.isoformat(),
-                    "current_aim": _fmt(interval.aim, places),
-                    "proposed_aim": _fmt(proposed, places),
+                    "current_aim": _fmt(interval.aim, places_),
+                    "allocated": _fmt(allocated, places_),
+                    "proposed_aim": _fmt(proposed, places_),
                 }
             )
         proposed_aims.append(proposed)
@@ -49,16 +67,321 @@ def enforce_aims(ctx: Context, goal: Goal) -> None:
         return
     if not ctx.confirm:
         raise Conflict(
-            "The allocations exceed the aim. Send the same request with confirm=true to raise "
-            "the interval aims to their allocations and the goal aim to the sum of its intervals.",
+            "This would exceed the aim. Send the same request with confirm=true to raise the "
+            "interval aims to their allocations and the goal aim to the sum of its intervals.",
             extra={
-                "current_aim": _fmt(goal.aim, places),
-                "proposed_total": _fmt(proposed_total, places),
-                "proposed_aim": _fmt(goal_proposed, places),
+                "current_aim": _fmt(goal.aim, places_),
+                "proposed_total": _fmt(proposed_total, places_),
+                "proposed_aim": _fmt(goal_proposed, places_),
                 "intervals": interval_changes,
             },
         )
     for interval, proposed in zip(goal.intervals, proposed_aims, strict=True):
         interval.aim = proposed
     goal.aim = goal_proposed
-    ctx.notes.append("cascade")
+
+
+@contextmanager
+def tracked_write(ctx: Context, goal: Goal, operation: str) -> Iterator[None]:
+    """Around a change of aims or targets: derive totals, check (or cascade) the exceed rule,
+    then record history — the change under ``operation``, the cascade under ``"cascade"``."""
+    before = snapshot(goal)
+    yield
+    recompute_totals(goal)
+    changed = snapshot(goal)
+    enforce_aims(ctx, goal)
+    ctx.session.flush()
+    record_changes(ctx, goal, before, operation, after=changed)
+    record_changes(ctx, goal, changed, "cascade")
+
+
+def find_interval(goal: Goal, interval_id: int) -> Interval:
+    for interval in goal.intervals:
+        if interval.id == interval_id:
+            return interval
+    raise NotFound(f"Interval {interval_id} not found in goal {goal.id}.")
+
+
+def _per_day(goal: Goal) -> bool:
+    return goal.goal_mode == GoalMode.PER_BUSINESS_DAY
+
+
+def _value_places(goal: Goal) -> int:
+    """Decimal places of a directly entered value: daily targets 2, others per metric."""
+    return 2 if _per_day(goal) else places(goal.metric)
+
+
+def _check_value(errors: dict[str, Any], path: str, value: Decimal, goal: Goal) -> None:
+    if problem := check_places(value, _value_places(goal)):
+        errors[path] = [problem]
+
+
+# -- interval aims ---------------------------------------------------------------------------
+
+
+def update_interval(ctx: Context, goal: Goal, interval: Interval, data: Mapping[str, Any]) -> None:
+    """Set an interval's aim (sales, orders; activities in total mode without member split) or
+    daily target (activities per business day without member split)."""
+    errors: dict[str, Any] = {}
+    aim, daily = data.get("aim"), data.get("daily_target")
+    if goal.is_activity and goal.split_by_team_members:
+        for name in ("aim", "daily_target"):
+            if name in data:
+                errors[name] = [
+                    "This goal is split by team members: its interval total is the sum of the "
+                    "members' targets; set them through the allocations."
+                ]
+    elif _per_day(goal):
+        if aim is not None:
+            errors["aim"] = ["Per business day: set daily_target; the aim is computed."]
+        if daily is None:
+            errors["daily_target"] = ["Missing data for required field."]
+    else:
+        if daily is not None:
+            errors["daily_target"] = ["Daily targets apply to per-business-day activity goals."]
+        if aim is None:
+            errors["aim"] = ["Missing data for required field."]
+    if aim is not None and "aim" not in errors:
+        _check_value(errors, "aim", aim, goal)
+    if daily is not None and "daily_target" not in errors:
+        _check_value(errors, "daily_target", daily, goal)
+    if errors:
+        raise ValidationFailed(errors)
+    with tracked_write(ctx, goal, "manual"):
+        if _per_day(goal):
+            interval.daily_target = daily
+        else:
+            interval.aim = aim
+
+
+# -- allocations -----------------------------------------------------------------------------
+
+
+def _require_split(goal: Goal) -> None:
+    if not goal.split_by_team_members:
+        raise ValidationFailed(
+            {"allocations": ["This goal is not split by team members: it has no allocations."]}
+        )
+
+
+def current_allocations(
+    ctx: Context, goal: Goal, interval: Interval, *, attach: bool = False
+) -> list[Allocation]:
+    """The interval's allocations in team order, with a zero allocation for anyone who joined
+    the team since the interval was built (members on the interval's start).
+
+    :param attach: add those zero allocations to the interval (writes); reads leave the
+        session untouched.
+    """
+    _require_split(goal)
+    assert goal.team_id is not None
+    members = members_on(ctx, goal.team_id, interval.start_date)
+    allocations = list(interval.allocations)
+    known = {allocation.user_id for allocation in allocations}
+    for user_id in members:
+        if user_id not in known:
+            allocation = Allocation(
+                user_id=user_id,
+                position=members.index(user_id),
+                target=ZERO,
+                daily_target=ZERO if _per_day(goal) else None,
+                goal=goal,
+            )
+            if attach:
+                interval.allocations.append(allocation)
+            allocations.append(allocation)
+    order = {user_id: position for position, user_id in enumerate(members)}
+    return sorted(allocations, key=lambda a: (order.get(a.user_id, len(order)), a.position))
+
+
+def _members_or_422(
+    ctx: Context, goal: Goal, interval: Interval, user_ids: Sequence[str], path: str
+) -> tuple[str, ...]:
+    assert goal.team_id is not None
+    members = members_on(ctx, goal.team_id, interval.start_date)
+    strangers = [user_id for user_id in user_ids if user_id not in members]
+    if strangers:
+        raise ValidationFailed(
+            {
+                path: [
+                    f"Not a member of team {goal.team_id} on {interval.start_date}: "
+                    f"{', '.join(strangers)}."
+                ]
+            }
+        )
+    return members
+
+
+def set_allocations(
+    ctx: Context, goal: Goal, interval: Interval, entries: Sequence[Mapping[str, Any]]
+) -> None:
+    """Bulk set of members' targets (or daily targets in per-day mode). Members not listed keep
+    their values."""
+    _require_split(goal)
+    errors: dict[str, Any] = {}
+    value_field = "daily_target" if _per_day(goal) else "target"
+    other_field = "target" if _per_day(goal) else "daily_target"
+    for index, entry in enumerate(entries):
+        entry_errors: dict[str, list[str]] = {}
+        if entry.get(other_field) is not None:
+            entry_errors[other_field] = [
+                "Per business day: set daily_target."
+                if _per_day(goal)
+                else "daily_target applies to per-business-day activity goals."
+            ]
+        value = entry.get(value_field)
+        if value is None:
+            entry_errors[value_field] = ["Missing data for required field."]
+        elif problem := check_places(value, _value_places(goal)):
+            entry_errors[value_field] = [problem]
+        if entry_errors:
+            errors[str(index)] = entry_errors
+    if errors:
+        raise ValidationFailed({"allocations": errors})
+    _members_or_422(ctx, goal, interval, [e["user_id"] for e in entries], "allocations")
+    by_user = {a.user_id: a for a in current_allocations(ctx, goal, interval, attach=True)}
+    with tracked_write(ctx, goal, "manual"):
+        for entry in entries:
+            allocation = by_user[entry["user_id"]]
+            if _per_day(goal):
+                allocation.daily_target = entry["daily_target"]
+            else:
+                allocation.target = entry["target"]
+
+
+@dataclass
+class DistributeOutcome:
+    strategy: str
+    fell_back_to_equal: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _value_of(goal: Goal, allocation: Allocation) -> Decimal:
+    if _per_day(goal):
+        return allocation.daily_target or ZERO
+    return allocation.target
+
+
+def distribute(
+    ctx: Context, goal: Goal, interval: Interval, request: Mapping[str, Any]
+) -> DistributeOutcome:
+    """Equal, proportional or copy distribution of an interval over its members."""
+    _require_split(goal)
+    strategy = request["strategy"]
+    locked_ids = list(request.get("locked_user_ids") or ())
+    allocations = current_allocations(ctx, goal, interval, attach=True)
+    members = tuple(a.user_id for a in allocations)
+    by_user = {a.user_id: a for a in allocations}
+    _members_or_422(ctx, goal, interval, locked_ids, "locked_user_ids")
+    outcome = DistributeOutcome(strategy=strategy)
+
+    if strategy == "copy":
+        source = request.get("source_user_id")
+        if source is None:
+            raise ValidationFailed({"source_user_id": ["Missing data for required field."]})
+        _members_or_422(ctx, goal, interval, [source], "source_user_id")
+        result = distribute_copy(members, _value_of(goal, by_user[source]))
+        operation = "copy"
+    else:
+        if goal.is_activity:
+            raise ValidationFailed(
+                {
+                    "strategy": [
+                        "Activity targets are set per member (or copied): an activity goal has "
+                        "no fixed total to split."
+                    ]
+                }
+            )
+        if request.get("source_user_id") is not None:
+            raise ValidationFailed({"source_user_id": ["Only the copy strategy takes a source."]})
+        locked = {user_id: by_user[user_id].target for user_id in locked_ids}
+        unit = step(goal.metric)
+        if strategy == "equal":
+            result = distribute_equal(interval.aim, members, unit, locked)
+        else:
+            weights = _weights(ctx, goal, interval, members, request.get("basis") or "targets", outcome)
+            result = distribute_proportional(interval.aim, members, weights, unit, locked)
+            outcome.fell_back_to_equal = result.fell_back_to_equal
+        operation = "distribute"
+    with tracked_write(ctx, goal, operation):
+        for user_id, value in result.values.items():
+            _set_value(goal, by_user[user_id], value)
+    return outcome
+
+
+def _set_value(goal: Goal, allocation: Allocation, value: Decimal) -> None:
+    if _per_day(goal):
+        allocation.daily_target = value
+    else:
+        allocation.target = value
+
+
+def _weights(
+    ctx: Context,
+    goal: Goal,
+    interval: Interval,
+    members: Sequence[str],
+    basis: str,
+    outcome: DistributeOutcome,
+) -> dict[str, Decimal]:
+    """Each member's value in the preceding period: allocations (``targets``) or actuals."""
+    if basis == "actuals":
+        period = interval_period(interval).preceding()
+        query = ActualsQuery(
+            key="weights",
+            metric=goal.metric,
+            start=period.start,
+            end=period.end,
+            user_ids=tuple(members),
+            team_id=goal.team_id,
+            goal_id=goal.id,
+            interval_id=interval.id,
+            filters=Filters.from_json(goal.filters),
+        )
+        answer = ctx.hooks.collect_actuals(ctx.organization_id, goal.category, [query])
+        if answer is None:
+            outcome.notes.append(f"No metric source answers the {goal.category} category.")
+            return {}
+        result = answer.get("weights")
+        return dict(result.per_user) if result is not None else {}
+    previous = preceding_interval(ctx, goal, interval)
+    if previous is None:
+        outcome.notes.append("No preceding interval: nothing to weigh by.")
+        return {}
+    return {a.user_id: a.target for a in previous.allocations}
+
+
+def interval_period(interval: Interval) -> Period:
+    return Period(interval.start_date, interval.end_date)
+
+
+def preceding_interval(ctx: Context, goal: Goal, interval: Interval) -> Interval | None:
+    """The interval before this one in the goal, or for a recurring clone's first interval the
+    previous goal's last interval."""
+    earlier = [i for i in goal.intervals if i.end_date < interval.start_date]
+    if earlier:
+        return earlier[-1]
+    if goal.source_goal_id is not None:
+        source = ctx.session.get(Goal, goal.source_goal_id)
+        if source is not None and source.intervals:
+            return source.intervals[-1]
+    return None
+
+
+def copy_interval(ctx: Context, goal: Goal, interval: Interval) -> None:
+    """Copy this interval's values to every other interval: the members' targets (or daily
+    targets), and the interval's own aim or daily target where people set it. Per-day effective
+    totals follow each interval's business days; for sales and orders the exceed rule applies."""
+    source = {a.user_id: _value_of(goal, a) for a in interval.allocations}
+    others = [other for other in goal.intervals if other is not interval]
+    with tracked_write(ctx, goal, "copy"):
+        for other in others:
+            if goal.split_by_team_members:
+                for allocation in current_allocations(ctx, goal, other, attach=True):
+                    _set_value(goal, allocation, source.get(allocation.user_id, ZERO))
+            if goal.is_activity and goal.split_by_team_members:
+                continue
+            if _per_day(goal):
+                other.daily_target = interval.daily_target
+            else:
+                other.aim = interval.aim

@@ -1,0 +1,106 @@
+"""Schemas of interval aims, allocations, distribution and history."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import EXCLUDE, fields, validate, validates_schema
+
+from ..domain.distribution import STRATEGIES
+from .fields import DecimalString, HostIdField, unique_list
+from .goals import IntervalSchema, StrictSchema
+
+
+class IntervalUpdateSchema(StrictSchema):
+    aim = DecimalString(
+        metadata={
+            "description": "Sales/orders: the interval's aim. Activities in total mode without "
+            "member split: the interval's target."
+        }
+    )
+    daily_target = DecimalString(
+        metadata={"description": "Activities per business day without member split."}
+    )
+
+
+class AllocationSchema(ma.Schema):
+    user_id = fields.String()
+    target = DecimalString(
+        metadata={"description": "The member's target (per day: daily target × business days)."}
+    )
+    daily_target = DecimalString(allow_none=True, metadata={"description": "Per business day."})
+    effective_target = DecimalString(metadata={"description": "What the member is measured on."})
+
+
+class AllocationsSchema(ma.Schema):
+    """An interval's allocations with the interval's totals."""
+
+    interval = fields.Nested(IntervalSchema)
+    allocations = fields.List(fields.Nested(AllocationSchema))
+
+
+class AllocationInputSchema(StrictSchema):
+    user_id = HostIdField(required=True)
+    target = DecimalString(metadata={"description": "Total mode, sales and orders."})
+    daily_target = DecimalString(metadata={"description": "Per business day."})
+
+
+class AllocationsInputSchema(StrictSchema):
+    allocations = fields.List(
+        fields.Nested(AllocationInputSchema),
+        required=True,
+        validate=validate.Length(min=1, max=5000),
+    )
+
+    @validates_schema
+    def _unique_users(self, data: dict[str, object], **kwargs: object) -> None:
+        user_ids = [entry["user_id"] for entry in data.get("allocations", [])]  # type: ignore[attr-defined]
+        unique_list(user_ids)
+
+
+class DistributeSchema(StrictSchema):
+    strategy = fields.String(required=True, validate=validate.OneOf(STRATEGIES))
+    basis = fields.String(
+        load_default="targets",
+        validate=validate.OneOf(["targets", "actuals"]),
+        metadata={
+            "description": "proportional: weigh by the preceding interval's allocations "
+            "(targets) or by each member's actual in the equally long period just before."
+        },
+    )
+    source_user_id = HostIdField(metadata={"description": "copy: whose value to copy."})
+    locked_user_ids = fields.List(
+        HostIdField(),
+        load_default=list,
+        validate=unique_list,
+        metadata={"description": "equal/proportional: members whose value is kept."},
+    )
+
+
+class DistributeResultSchema(AllocationsSchema):
+    strategy = fields.String()
+    fell_back_to_equal = fields.Boolean(
+        metadata={"description": "proportional found no preceding data and split equally."}
+    )
+    notes = fields.List(fields.String())
+
+
+class HistoryEntrySchema(ma.Schema):
+    id = fields.Integer()
+    goal_id = fields.Integer()
+    interval_id = fields.Integer(allow_none=True)
+    interval_start = fields.Date(allow_none=True)
+    interval_end = fields.Date(allow_none=True)
+    user_id = fields.String(allow_none=True, metadata={"description": "The member concerned."})
+    field = fields.String(metadata={"description": "aim, stretch_aim, target, daily_target, goal…"})
+    old_value = fields.String(allow_none=True)
+    new_value = fields.String(allow_none=True)
+    operation = fields.String(
+        metadata={
+            "description": "create, manual, distribute, copy, cascade, rebuild, recurrence, "
+            "delete, migration"
+        }
+    )
+    changed_by = fields.String()
+    changed_at = fields.DateTime()
+
+

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+
 from flask_wiseparts_goals import Goals
 
 from .models import db

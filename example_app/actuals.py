@@ -18,8 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask_wiseparts_goals.types import ActualsQuery, ActualsResult, Filters
 from sqlalchemy.orm import Session
+
+from flask_wiseparts_goals.types import ActualsQuery, ActualsResult, Filters
 
 from .models import Activity, Order, SalesLine, Team, TeamWarehouse
 

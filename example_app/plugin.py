@@ -16,15 +16,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask_wiseparts_goals.markers import hookimpl
-from flask_wiseparts_goals.types import (
+
+from flask_wiseparts_goals import (
     ActualsQuery,
     ActualsResult,
     AuthTarget,
     Identity,
     LegacyTeamTargets,
+    hookimpl,
 )
-from flask_wiseparts_goals.types import Notification as GoalsNotification
+from flask_wiseparts_goals import Notification as GoalsNotification
 
 from . import actuals
 from .auth import current_user

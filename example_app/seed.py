@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from dateutil.easter import easter
 from dateutil.relativedelta import MO, TH, relativedelta
 from flask import current_app
+from flask.cli import with_appcontext
 
 from .models import (
     Activity,
@@ -298,10 +299,8 @@ def _seed_structure(plan: OrgPlan, start: dt.date, end: dt.date) -> None:
                     team_id=team_id,
                     user_id=user_id,
                     position=position,
-                    joined_on=start + relativedelta(months=joined),
-                    left_on=None
-                    if left is None
-                    else start + relativedelta(months=left + 1) - dt.timedelta(days=1),
+                    joined_on=_span(start, joined, left)[0],
+                    left_on=_span(start, joined, left)[1],
                 )
             )
     for team_id, branches in plan.warehouses.items():
@@ -330,14 +329,17 @@ def _working_spans(
     spans: dict[str, list[tuple[dt.date, dt.date | None, str]]] = {}
     for team_id, members in plan.members.items():
         for user_id, joined, left in members:
-            first = start + relativedelta(months=joined)
-            last = (
-                None
-                if left is None
-                else start + relativedelta(months=left + 1) - dt.timedelta(days=1)
-            )
+            first, last = _span(start, joined, left)
             spans.setdefault(user_id, []).append((first, last, team_id))
     return spans
+
+
+def _span(start: dt.date, joined: int, left: int | None) -> tuple[dt.date, dt.date | None]:
+    """Month offsets of a plan → (joined_on, left_on), both inclusive."""
+    first = start + relativedelta(months=joined)
+    if left is None:
+        return first, None
+    return first, start + relativedelta(months=left + 1) - dt.timedelta(days=1)
 
 
 def _facts(
@@ -438,6 +440,7 @@ def _facts(
     default=None,
     help="Pretend today is this date (default: today). Data are deterministic per date.",
 )
+@with_appcontext
 def seed_command(reset: bool, today: dt.datetime | None) -> None:
     """Create the tables and the demo organizations (acme, globex)."""
     counts = seed(today=today.date() if today else None, reset=reset)
@@ -447,6 +450,6 @@ def seed_command(reset: bool, today: dt.datetime | None) -> None:
     click.echo(
         "Seeded organizations acme (Acme Parts) and globex (Globex Supply): "
         + ", ".join(f"{n} {table}" for table, n in counts.items())
-        + ". Try: curl -H 'X-User-Id: acme-manager-north' "
-        + f"{current_app.config.get('GOALS_URL_PREFIX', '/api/goals')}/meta"
+        + ". Users: acme-admin, acme-manager-north, acme-rep-anna, globex-admin, ...; "
+        + "call the API with the header X-User-Id: <user id>."
     )

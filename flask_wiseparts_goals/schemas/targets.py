@@ -54,7 +54,10 @@ class AllocationsInputSchema(StrictSchema):
     @validates_schema
     def _unique_users(self, data: dict[str, object], **kwargs: object) -> None:
         user_ids = [entry["user_id"] for entry in data.get("allocations", [])]  # type: ignore[attr-defined]
-        unique_list(user_ids)
+        try:
+            unique_list(user_ids)
+        except ma.ValidationError as error:
+            raise ma.ValidationError(error.messages, "allocations") from error
 
 
 class DistributeSchema(StrictSchema):

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import pluggy
-from flask import Flask, g
+from flask import Flask, g, has_app_context, has_request_context, request
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
 
 from .api import blueprints
+from .api.common import REQUEST_STORE
 from .config import apply_defaults
 from .models import Base
 from .plugins import HostHooks, make_plugin_manager
@@ -46,13 +47,22 @@ class GoalsState:
         return self.db.session  # type: ignore[return-value]
 
     def hooks(self) -> HostHooks:
-        """The hooks façade of the current request (a fresh one outside requests)."""
-        try:
-            hooks: HostHooks | None = g.get("_goals_hooks")
-        except RuntimeError:
+        """The hooks façade of the current request (of the app context outside requests, a
+        fresh one outside both).
+
+        Kept in the request's WSGI environ, not in ``g``: with Flask 3.1 ``g`` lives as long as
+        the app context, which a test (or a host's script) may keep open over many requests,
+        and memoized team members must not outlive one request.
+        """
+        if has_request_context():
+            store = request.environ.setdefault(REQUEST_STORE, {})
+        elif has_app_context():
+            store = g.setdefault(REQUEST_STORE, {})
+        else:
             return HostHooks(self.plugin_manager)
+        hooks: HostHooks | None = store.get("hooks")
         if hooks is None:
-            hooks = g._goals_hooks = HostHooks(self.plugin_manager)
+            hooks = store["hooks"] = HostHooks(self.plugin_manager)
         return hooks
 
 
@@ -109,10 +119,12 @@ class Goals:
         api.register_field(DecimalString, "string", "decimal")
         prefix = app.config["GOALS_URL_PREFIX"].rstrip("/")
         for blueprint in blueprints():
-            api.register_blueprint(blueprint, url_prefix=prefix)
+            # Prefixed so that a host's own "history" or "meta" blueprint does not collide.
+            api.register_blueprint(blueprint, url_prefix=prefix, name=f"goals_{blueprint.name}")
         app.extensions[EXTENSION_KEY] = GoalsState(app, db, pm, api)
 
         from .cli import goals_cli  # noqa: PLC0415  (the CLI imports services, which import us)
+        from . import cli_db  # noqa: F401, PLC0415  (registers "flask goals db")
 
         app.cli.add_command(goals_cli)
         from .scheduler import init_scheduler  # noqa: PLC0415

@@ -1,0 +1,41 @@
+"""``flask goals db ...``: create or upgrade the goals_* tables with the package's migrations."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from .cli import goals_cli
+from .migrations import runner
+
+
+@goals_cli.group("db")
+def db_cli() -> None:
+    """The goals_* tables: Alembic migrations shipped with the package (own version table
+    goals_alembic_version; the host's alembic_version is never touched)."""
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    return current_app.extensions["goals"].db.engine
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Create or upgrade the goals_* tables (default: to the latest revision)."""
+    runner.upgrade(_engine(), revision)
+    click.echo(f"goals tables at revision {runner.current(_engine())}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Downgrade the goals_* tables to REVISION ("base" drops them)."""
+    runner.downgrade(_engine(), revision)
+    click.echo(f"goals tables at revision {runner.current(_engine())}")
+
+
+@db_cli.command("current")
+def current() -> None:
+    """Print the revision the goals_* tables are at."""
+    click.echo(runner.current(_engine()) or "none")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+from datetime import datetime
+from typing import Any
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -17,3 +21,53 @@ def create_tables() -> None:
     state = current_app.extensions["goals"]
     Base.metadata.create_all(state.db.engine)
     click.echo("goals tables created")
+
+
+@goals_cli.group("recurrence")
+def recurrence_cli() -> None:
+    """Recurring activity goals."""
+
+
+@recurrence_cli.command("run")
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Treat this day (YYYY-MM-DD) as today for every goal; default: today in each goal's "
+    "timezone.",
+)
+@click.option("--dry-run", is_flag=True, help="Report what would happen; write nothing.")
+def recurrence_run(as_of: datetime | None, dry_run: bool) -> None:
+    """Clone every recurring goal whose next period has started (missed periods included) and
+    end those past their recurring-until date.
+
+    Safe to run from cron on several hosts at once, and next to the scheduler: each clone is
+    created exactly once. Exits with status 1 when a goal failed (it is retried on the next run).
+    """
+    from .scheduler import run_for_app  # imported late, like the services behind it
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with ExitStack() as stack:
+        bar: Any = None
+
+        def progress(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = stack.enter_context(
+                    click.progressbar(length=total, label="Recurring goals", show_pos=True)
+                )
+            bar.update(done - bar.pos)
+
+        summary = run_for_app(
+            app, as_of=as_of.date() if as_of else None, dry_run=dry_run, on_progress=progress
+        )
+    for clone in summary.clones:
+        click.echo(
+            f"  goal {clone.source_goal_id} → "
+            f"{'new goal' if clone.goal_id is None else f'goal {clone.goal_id}'} "
+            f"({clone.start_date.isoformat()} to {clone.end_date.isoformat()})"
+        )
+    for error in summary.errors:
+        click.echo(f"  failed: {error}", err=True)
+    click.echo(f"Recurring goals: {summary.as_text()}")
+    if summary.failed:
+        raise click.exceptions.Exit(1)

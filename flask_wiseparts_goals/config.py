@@ -15,9 +15,13 @@ DEFAULTS: dict[str, Any] = {
     # Features on for every organization unless a plugin answers goals_feature_enabled.
     "GOALS_FEATURES": ("orders",),
     # Run the recurrence job on Flask-APScheduler in this process. None: on unless app.testing.
+    # Safe in every worker (clones are exactly-once in the database); turn it off in web workers
+    # when cron runs `flask goals recurrence run` instead.
     "GOALS_SCHEDULER_ENABLED": None,
-    # When the daily recurrence job runs ("HH:MM", in GOALS_SCHEDULER_TIMEZONE).
-    "GOALS_SCHEDULER_TIME": "00:15",
+    # When the recurrence job runs: "*:MM" every hour at minute MM (the default: each goal is
+    # cloned within the hour after midnight in its own timezone), or "HH:MM" once a day.
+    "GOALS_SCHEDULER_TIME": "*:05",
+    # The timezone of a daily GOALS_SCHEDULER_TIME (goals always use their own for "today").
     "GOALS_SCHEDULER_TIMEZONE": "UTC",
     # Status thresholds, in % of the target expected to date.
     "GOALS_STATUS_ON_TRACK_PERCENT": Decimal("99"),

@@ -12,6 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
 
 from .api import blueprints
+from .api.fallback import create_fallback_blueprint
 from .api.common import REQUEST_STORE
 from .config import apply_defaults
 from .models import Base
@@ -31,6 +32,29 @@ class GoalsApi(Api):
 
     def _register_error_handlers(self) -> None:
         pass
+
+
+def _document_truthfully(api: Api) -> None:
+    """Make the OpenAPI document say what the wire carries.
+
+    - ``X-Pagination`` is JSON *text* in a header, not an object.
+    - Decimal strings carry a pattern, so generated clients and fuzzers send valid numbers.
+    """
+    pagination = {
+        "description": "Pagination metadata as JSON text: total, total_pages, first_page, "
+        "last_page, page, previous_page, next_page.",
+        "schema": {"type": "string"},
+    }
+    api.spec.components.headers_lazy["PAGINATION"] = pagination
+    api.spec.components.headers.pop("PAGINATION", None)
+
+    def decimal_pattern(self: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(field, DecimalString):
+            sign = "-?" if field.signed else ""
+            return {"pattern": rf"^{sign}[0-9]{{1,16}}(\.[0-9]{{1,{field.max_places}}})?$"}
+        return {}
+
+    api.ma_plugin.converter.add_attribute_function(decimal_pattern)
 
 
 class GoalsState:
@@ -117,14 +141,17 @@ class Goals:
         api = GoalsApi(config_prefix="GOALS_")
         api.init_app(app)
         api.register_field(DecimalString, "string", "decimal")
+        _document_truthfully(api)
         prefix = app.config["GOALS_URL_PREFIX"].rstrip("/")
         for blueprint in blueprints():
             # Prefixed so that a host's own "history" or "meta" blueprint does not collide.
             api.register_blueprint(blueprint, url_prefix=prefix, name=f"goals_{blueprint.name}")
+        app.register_blueprint(create_fallback_blueprint(), url_prefix=prefix)
         app.extensions[EXTENSION_KEY] = GoalsState(app, db, pm, api)
 
         from .cli import goals_cli  # noqa: PLC0415  (the CLI imports services, which import us)
         from . import cli_db  # noqa: F401, PLC0415  (registers "flask goals db")
+        from . import cli_legacy  # noqa: F401, PLC0415  (registers "flask goals migrate-legacy")
 
         app.cli.add_command(goals_cli)
         from .scheduler import init_scheduler  # noqa: PLC0415

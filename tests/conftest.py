@@ -108,10 +108,12 @@ class HostBase(DeclarativeBase):
 def make_app(host: FakeHost | None, **config: Any) -> Flask:
     app = Flask("test_host")
     app.config.update(
-        TESTING=True,
-        SQLALCHEMY_DATABASE_URI=DATABASE_URL or "sqlite://",
-        GOALS_SCHEDULER_ENABLED=False,
-        **config,
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": DATABASE_URL or "sqlite://",
+            "GOALS_SCHEDULER_ENABLED": False,
+            **config,
+        }
     )
     db = SQLAlchemy(model_class=HostBase)
     db.init_app(app)
@@ -228,3 +230,28 @@ def sales_goal(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+@pytest.fixture
+def freeze_now(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Stop the extension's clock at an aware instant: ``freeze_now(datetime(..., tzinfo=UTC))``.
+
+    "Today" is then that instant's date in each organization's timezone, because
+    ``services.context.today_in`` converts this clock's ``now`` into the identity's timezone.
+    """
+    from datetime import datetime, tzinfo
+
+    from flask_wiseparts_goals.services import context as context_module
+
+    def freeze(instant: datetime) -> None:
+        if instant.tzinfo is None:
+            raise ValueError("freeze_now needs an aware datetime (an instant, not a wall time)")
+
+        class FrozenDatetime(datetime):
+            @classmethod
+            def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+                return instant.astimezone(tz) if tz is not None else instant.replace(tzinfo=None)
+
+        monkeypatch.setattr(context_module, "datetime", FrozenDatetime)
+
+    return freeze

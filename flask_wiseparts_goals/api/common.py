@@ -6,14 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import current_app, request
 import sqlalchemy as sa
+from flask import current_app, request
 from flask_smorest import Blueprint, Page
 from werkzeug.exceptions import HTTPException
 
 from ..exceptions import GoalsHTTPError, Unauthorized, UnsupportedMediaType
 from ..services.context import Context, today_in
-
 
 #: Key of the per-request state (hooks façade, caller context) in ``request.environ``.
 REQUEST_STORE = "flask_wiseparts_goals"
@@ -85,7 +84,14 @@ def make_blueprint(name: str, description: str) -> Blueprint:
     blp.register_error_handler(HTTPException, handle_http_exception)
     # Who is calling is settled first: an anonymous request is a 401 before anything else.
     blp.before_request(_identify)
+    blp.after_request(_fix_allow_header)
     return blp
+
+
+def _fix_allow_header(response: Any) -> Any:
+    from .fallback import fix_allow_header  # noqa: PLC0415  (fallback imports this module)
+
+    return fix_allow_header(response)
 
 
 def _identify() -> None:

@@ -1,7 +1,81 @@
-"""Placeholder: routes are added by the tracking work."""
+"""``/goals/{id}/progress``, ``/widgets/team`` and ``/widgets/me``: tracking and dashboards.
+
+Each answers with a constant number of SQL statements and one ``goals_collect_actuals`` call
+per category, whatever the number of goals, intervals and members (docs/tracking.md).
+"""
 
 from __future__ import annotations
 
-from .common import make_blueprint
+from typing import Any
 
-blp = make_blueprint("tracking", "tracking")
+from flask.views import MethodView
+from flask_smorest.error_handler import ErrorSchema
+
+from ..exceptions import NotFound
+from ..schemas.tracking import (
+    MyWidgetArgsSchema,
+    MyWidgetSchema,
+    ProgressArgsSchema,
+    ProgressSchema,
+    TeamWidgetArgsSchema,
+    TeamWidgetSchema,
+)
+from ..services.tracking import goal_progress, my_widget, team_widget
+from .common import context, make_blueprint
+
+blp = make_blueprint(
+    "tracking", "Tracking: progress of a goal, the team and the individual dashboards."
+)
+
+
+#: Ids beyond a signed 64-bit integer cannot exist (and overflow database drivers).
+MAX_ID = 2**63 - 1
+
+
+@blp.route("/goals/<int:goal_id>/progress")
+class Progress(MethodView):
+    @blp.arguments(ProgressArgsSchema, location="query")
+    @blp.response(200, ProgressSchema)
+    @blp.alt_response(404, response="DEFAULT_ERROR")
+    @blp.alt_response(
+        502, schema=ErrorSchema, description="The metric source of the goal's category failed."
+    )
+    def get(self, args: dict[str, Any], goal_id: int) -> dict[str, Any]:
+        """A goal's figures on ``as_of`` (default today): for the whole range and each interval,
+        and per member (allocation target when split by members, else actuals only).
+
+        Without a metric source for the category, actuals and what derives from them are
+        ``null`` and ``actuals_note`` says why; a failing source is a 502.
+        """
+        ctx = context()
+        if goal_id > MAX_ID:
+            raise NotFound(f"Goal {goal_id} not found.")
+        return goal_progress(ctx, goal_id, as_of=args.get("as_of") or ctx.today)
+
+
+@blp.route("/widgets/team")
+class TeamWidget(MethodView):
+    @blp.arguments(TeamWidgetArgsSchema, location="query")
+    @blp.response(200, TeamWidgetSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The team dashboard: goals of ``team_id`` (every goal the caller may read when
+        omitted) active on ``as_of``, grouped by category (sales, orders, activities), with the
+        figures of the whole range and of the current interval.
+
+        Orders goals are hidden when the orders feature is off. A failing metric source leaves
+        its category's actuals ``null`` with ``actuals_error``; the other categories are shown.
+        """
+        ctx = context()
+        return team_widget(ctx, as_of=args.get("as_of") or ctx.today, team_id=args.get("team_id"))
+
+
+@blp.route("/widgets/me")
+class MyWidget(MethodView):
+    @blp.arguments(MyWidgetArgsSchema, location="query")
+    @blp.response(200, MyWidgetSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The caller's dashboard: goals active on ``as_of`` that count the caller (team goals
+        of the caller's teams, organization-wide goals) or where the caller holds an
+        allocation, with the caller's own target, actual, forecast and achievement."""
+        ctx = context()
+        return my_widget(ctx, as_of=args.get("as_of") or ctx.today)

@@ -6,9 +6,11 @@ so that no rounding ever loses or invents a cent.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
 
 def _units(value: Decimal, step: Decimal) -> int:
@@ -41,8 +43,11 @@ def largest_remainder(total: Decimal, weights: Sequence[Decimal], step: Decimal)
     if weight_sum == 0:
         raise ValueError("all weights are zero")
     units = _units(total, step)
-    exact = [Decimal(units) * weight / weight_sum for weight in clean]
-    floors = [int(share.to_integral_value(rounding=ROUND_FLOOR)) for share in exact]
+    # Exact fractions: Decimal division rounds at 28 digits, which breaks ties (1, 1, 4 over 4
+    # units: every remainder is 2/3, so team order decides) in favour of larger weights.
+    fraction_sum = sum((Fraction(weight) for weight in clean), Fraction(0))
+    exact = [Fraction(units) * Fraction(weight) / fraction_sum for weight in clean]
+    floors = [math.floor(share) for share in exact]
     left = units - sum(floors)
     order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
     for i in order[:left]:

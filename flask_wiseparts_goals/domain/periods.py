@@ -5,12 +5,11 @@ All ranges are closed: ``Period(start, end)`` contains both ``start`` and ``end`
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-
-from dateutil.relativedelta import relativedelta
 
 
 @dataclass(frozen=True, order=True)
@@ -75,8 +74,12 @@ def period_containing(recurrence: Recurrence | str, day: date) -> Period:
     """
     months = _MONTHS[Recurrence(recurrence)]
     first_month = (day.month - 1) // months * months + 1
-    start = date(day.year, first_month, 1)
-    return Period(start, start + relativedelta(months=months) - timedelta(days=1))
+    return Period(date(day.year, first_month, 1), _month_end(day.year, first_month + months - 1))
+
+
+def _month_end(year: int, month: int) -> date:
+    """The last day of a month (computed in place: no overflow in December of year 9999)."""
+    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def next_period(recurrence: Recurrence | str, period: Period) -> Period:
@@ -101,9 +104,10 @@ def month_splits(period: Period) -> list[Period]:
     splits = []
     start = period.start
     while start <= period.end:
-        month_end = start.replace(day=1) + relativedelta(months=1) - timedelta(days=1)
-        end = min(month_end, period.end)
+        end = min(_month_end(start.year, start.month), period.end)
         splits.append(Period(start, end))
+        if end == date.max:
+            break
         start = end + timedelta(days=1)
     return splits
 
@@ -114,10 +118,8 @@ def interval_periods(period: Period, split_into_subperiods: bool) -> list[Period
 
 
 def days_of(period: Period) -> Iterator[date]:
-    day = period.start
-    while day <= period.end:
-        yield day
-        day += timedelta(days=1)
+    for ordinal in range(period.start.toordinal(), period.end.toordinal() + 1):
+        yield date.fromordinal(ordinal)
 
 
 def weekdays(period: Period) -> list[date]:

@@ -25,10 +25,49 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+class ExactDecimal(sa.TypeDecorator[Decimal]):
+    """NUMERIC(18, 2) where the database has it; fixed-point text on SQLite.
+
+    SQLite's NUMERIC affinity turns "9999999999999999.99" into a binary float and loses the
+    cents, so on SQLite amounts are stored as zero-padded text (which also sorts correctly
+    for the non-negative amounts stored here). Every value comes back as an exact ``Decimal``.
+    """
+
+    impl = sa.Numeric(18, 2, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.String(24))
+        return dialect.type_descriptor(sa.Numeric(18, 2, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return format(Decimal(value).quantize(Decimal("0.01")), "020f")
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(value).quantize(Decimal("0.01"))
+
+
 #: Every stored amount: 16 integer digits, 2 decimals, exact.
-Amount = sa.Numeric(18, 2, asdecimal=True)
+Amount = ExactDecimal()
 #: Opaque ids supplied by the host (users, teams, organizations).
 HostId = sa.String(64)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every database (SQLite drops the offset)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 def utcnow() -> datetime:
@@ -70,11 +109,11 @@ class Goal(Base):
     #: The organization's timezone when the goal was created: recurrence resolves "today" in it.
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     created_by: Mapped[str] = mapped_column(HostId)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+        UTCDateTime(), default=utcnow, onupdate=utcnow
     )
-    deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_by: Mapped[str | None] = mapped_column(HostId)
 
     intervals: Mapped[list[Interval]] = relationship(
@@ -203,7 +242,7 @@ class HistoryEntry(Base):
     #: ``recurrence``, ``delete``, ``migration``.
     operation: Mapped[str] = mapped_column(sa.String(16))
     changed_by: Mapped[str] = mapped_column(HostId)
-    changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: Interval bounds at the time of the change, so entries stay readable after a rebuild.
     interval_start: Mapped[date | None] = mapped_column(sa.Date)
     interval_end: Mapped[date | None] = mapped_column(sa.Date)

@@ -14,16 +14,18 @@ from ..domain.rules import MAX_VALUE, check_places
 class DecimalString(ma.fields.Decimal):
     """An exact decimal that travels as a JSON string (``"1234.50"``).
 
-    Loading accepts a string or a JSON number, refuses NaN/Infinity, negative values (unless
-    ``signed``), more than ``max_places`` decimals (never rounds silently) and values beyond the
-    columns' precision. Dumping formats with the owning object's ``places`` when it has one
-    (2 for money, 0 for counts), so ``"100"`` and ``"100.00"`` mean what the metric means.
+    Loading accepts a string or a JSON integer (a JSON number with a fraction has already been
+    through a binary float, which may have changed it), refuses NaN/Infinity, negative values
+    (unless ``signed``), more than ``max_places`` decimals (never rounds silently) and values
+    beyond the columns' precision. Dumping formats with the owning object's ``places`` when it
+    has one (2 for money, 0 for counts), so ``"100"`` and ``"100.00"`` mean what the metric means.
     Registered with apispec as ``type: string, format: decimal``.
     """
 
     default_error_messages = {
         "too_large": f"Must be at most {MAX_VALUE}.",
         "negative": "Must be greater than or equal to 0.",
+        "float": 'Send decimals as JSON strings (e.g. "12.50"), not as fractional JSON numbers.',
     }
 
     def __init__(self, *, max_places: int = 2, signed: bool = False, **kwargs: Any) -> None:
@@ -34,6 +36,8 @@ class DecimalString(ma.fields.Decimal):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         if isinstance(value, bool):
             raise self.make_error("invalid")
+        if isinstance(value, float):
+            raise self.make_error("float")
         number: Decimal = super()._deserialize(value, attr, data, **kwargs)
         if abs(number) > MAX_VALUE:
             raise self.make_error("too_large")

@@ -51,6 +51,10 @@ class Context:
             raise Forbidden(f"You may not {action} this {target.kind}.")
 
 
+#: Ids are 32-bit on every supported database; a larger id in a URL names nothing.
+MAX_ID = 2**31 - 1
+
+
 def goal_target(goal: Goal) -> AuthTarget:
     return AuthTarget(
         kind="goal",
@@ -65,6 +69,8 @@ def goal_target(goal: Goal) -> AuthTarget:
 def load_goal(ctx: Context, goal_id: int, action: str = "read") -> Goal:
     """A goal the caller can see: another organization's, a deleted or an unreadable goal is a
     404 (its existence is not revealed); a visible goal the caller may not change is a 403."""
+    if not 0 < goal_id <= MAX_ID:
+        raise NotFound(f"Goal {goal_id} not found.")
     goal = ctx.session.get(Goal, goal_id)
     if (
         goal is None

@@ -91,8 +91,18 @@ def _clean_filters(filters: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _validate(ctx: Context, settings: GoalSettings) -> None:
+def _validate(ctx: Context, settings: GoalSettings, *, check_team: bool = True) -> None:
+    """422 with every problem: the domain rules, plus a team the host does not know
+    (``goals_team_members`` answers ``None``), split by members or not."""
     errors = validate_settings(settings, category_enabled=category_enabled(ctx, settings.category))
+    if (
+        check_team
+        and settings.team_id is not None
+        and "team_id" not in errors
+        and ctx.hooks.team_members(ctx.organization_id, settings.team_id, settings.start_date)
+        is None
+    ):
+        errors["team_id"] = [f"Unknown team {settings.team_id!r}."]
     if errors:
         raise ValidationFailed(errors)
 
@@ -182,7 +192,7 @@ def update_goal(ctx: Context, goal: Goal, data: Mapping[str, Any]) -> Goal:
         if "daily_target" not in data:
             merged["daily_target"] = None
     settings = _settings(merged, dates)
-    _validate(ctx, settings)
+    _validate(ctx, settings, check_team=settings.team_id != current.team_id)
     if "metric" in data and not goal.is_activity:
         _check_metric_change(goal, settings.metric or goal.metric)
 

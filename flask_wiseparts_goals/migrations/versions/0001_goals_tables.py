@@ -10,6 +10,8 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 
+from flask_wiseparts_goals.models import ExactDecimal, UTCDateTime
+
 
 # revision identifiers, used by Alembic.
 revision: str = '0001'
@@ -29,8 +31,8 @@ def upgrade() -> None:
     sa.Column('metric', sa.String(length=16), nullable=False),
     sa.Column('start_date', sa.Date(), nullable=False),
     sa.Column('end_date', sa.Date(), nullable=False),
-    sa.Column('aim', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('stretch_aim', sa.Numeric(precision=18, scale=2), nullable=True),
+    sa.Column('aim', ExactDecimal(), nullable=False),
+    sa.Column('stretch_aim', ExactDecimal(), nullable=True),
     sa.Column('team_id', sa.String(length=64), nullable=True),
     sa.Column('split_into_subperiods', sa.Boolean(), nullable=False),
     sa.Column('split_by_team_members', sa.Boolean(), nullable=False),
@@ -41,9 +43,9 @@ def upgrade() -> None:
     sa.Column('source_goal_id', sa.Integer(), nullable=True),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('created_by', sa.String(length=64), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.Column('updated_at', UTCDateTime(), nullable=False),
+    sa.Column('deleted_at', UTCDateTime(), nullable=True),
     sa.Column('deleted_by', sa.String(length=64), nullable=True),
     sa.CheckConstraint('start_date <= end_date', name=op.f('ck_goals_goal_date_order')),
     sa.ForeignKeyConstraint(['source_goal_id'], ['goals_goal.id'], name=op.f('fk_goals_goal_source_goal_id_goals_goal')),
@@ -64,7 +66,7 @@ def upgrade() -> None:
     sa.Column('new_value', sa.String(length=64), nullable=True),
     sa.Column('operation', sa.String(length=16), nullable=False),
     sa.Column('changed_by', sa.String(length=64), nullable=False),
-    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('changed_at', UTCDateTime(), nullable=False),
     sa.Column('interval_start', sa.Date(), nullable=True),
     sa.Column('interval_end', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['goal_id'], ['goals_goal.id'], name=op.f('fk_goals_history_goal_id_goals_goal'), ondelete='CASCADE'),
@@ -79,8 +81,8 @@ def upgrade() -> None:
     sa.Column('start_date', sa.Date(), nullable=False),
     sa.Column('end_date', sa.Date(), nullable=False),
     sa.Column('business_days', sa.Integer(), nullable=False),
-    sa.Column('aim', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('daily_target', sa.Numeric(precision=18, scale=2), nullable=True),
+    sa.Column('aim', ExactDecimal(), nullable=False),
+    sa.Column('daily_target', ExactDecimal(), nullable=True),
     sa.ForeignKeyConstraint(['goal_id'], ['goals_goal.id'], name=op.f('fk_goals_interval_goal_id_goals_goal'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_goals_interval'))
     )
@@ -93,8 +95,8 @@ def upgrade() -> None:
     sa.Column('interval_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.String(length=64), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('target', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('daily_target', sa.Numeric(precision=18, scale=2), nullable=True),
+    sa.Column('target', ExactDecimal(), nullable=False),
+    sa.Column('daily_target', ExactDecimal(), nullable=True),
     sa.ForeignKeyConstraint(['goal_id'], ['goals_goal.id'], name=op.f('fk_goals_allocation_goal_id_goals_goal'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['interval_id'], ['goals_interval.id'], name=op.f('fk_goals_allocation_interval_id_goals_interval'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_goals_allocation')),

@@ -1,0 +1,212 @@
+"""Query arguments and responses of progress and dashboards.
+
+Every figure is a decimal string (``type: string, format: decimal``): amounts in the metric's
+unit, estimates with 2 decimals, percentages with 1 (docs/tracking.md). ``null`` means the
+figure cannot be said: no target, no actual (no metric source, or it failed), or a ratio to 0.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import EXCLUDE, fields, validate
+
+from ..domain.figures import Status
+from ..domain.rules import Category
+from .fields import DecimalString, HostIdField
+
+_as_of = fields.Date(
+    metadata={
+        "description": "The day the figures are computed for (inclusive). Default: today in "
+        "the caller's timezone."
+    }
+)
+
+
+class QueryArgsSchema(ma.Schema):
+    """Query strings ignore unknown parameters (proxies and caches add their own)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class ProgressArgsSchema(QueryArgsSchema):
+    as_of = _as_of
+
+
+class TeamWidgetArgsSchema(QueryArgsSchema):
+    team_id = HostIdField(
+        metadata={"description": "The team whose goals to show; omitted: every visible goal."}
+    )
+    as_of = _as_of
+
+
+class MyWidgetArgsSchema(QueryArgsSchema):
+    as_of = _as_of
+
+
+def _decimal(description: str) -> DecimalString:
+    return DecimalString(signed=True, allow_none=True, metadata={"description": description})
+
+
+class FiguresSchema(ma.Schema):
+    """The figures every period and member has."""
+
+    target = _decimal("The target (aim, interval aim or member's allocation); null when none.")
+    actual = _decimal(
+        "The metric over [start, min(as_of, end)]; null when no metric source measured it."
+    )
+    expected = _decimal("Expected to date: target * elapsed / total business days.")
+    forecast = _decimal(
+        "At the current pace: actual * total / elapsed business days; the actual once the "
+        "period is over or while no business day has passed."
+    )
+    achievement_percent = _decimal("actual / target * 100; null when the target is 0.")
+    forecast_percent = _decimal("forecast / target * 100; null when the target is 0.")
+    remaining = _decimal("max(target - actual, 0).")
+    needed_per_business_day = _decimal(
+        "remaining / remaining business days; null when no business day is left."
+    )
+    status = fields.String(
+        allow_none=True,
+        validate=validate.OneOf([status.value for status in Status]),
+        metadata={
+            "description": "achieved (actual >= target); otherwise against expected to date: "
+            "on_track (>= GOALS_STATUS_ON_TRACK_PERCENT, default 99 %), at_risk "
+            "(< GOALS_STATUS_AT_RISK_PERCENT, default 80 %), behind in between. Null when "
+            "there is no target or no actual."
+        },
+    )
+
+
+class PeriodFiguresSchema(FiguresSchema):
+    """A goal's whole range (``interval_id`` null) or one of its intervals."""
+
+    interval_id = fields.Integer(
+        allow_none=True, metadata={"description": "Null for the goal's whole range."}
+    )
+    start_date = fields.Date()
+    end_date = fields.Date()
+    business_days = fields.Integer(metadata={"description": "Business days of the period."})
+    business_days_elapsed = fields.Integer(
+        metadata={"description": "Business days from the start up to and including as_of."}
+    )
+    business_days_remaining = fields.Integer(
+        metadata={"description": "Business days after as_of until the end."}
+    )
+    stretch_aim = _decimal("The goal's stretch aim (whole range only), if set.")
+    stretch_achievement_percent = _decimal("actual / stretch aim * 100, if a stretch aim is set.")
+
+
+def _counted() -> fields.Boolean:
+    return fields.Boolean(
+        metadata={
+            "description": "Whether the member's results count in the goal's actual (a member "
+            "of the team on as_of clipped into the period); false for an allocation holder "
+            "who left the team, whose actual is then null."
+        }
+    )
+
+
+class MemberFiguresSchema(FiguresSchema):
+    user_id = fields.String()
+    counted = _counted()
+
+
+class OwnFiguresSchema(PeriodFiguresSchema):
+    """The caller's own figures (no stretch aim: it is the goal's)."""
+
+    counted = _counted()
+
+
+class PeriodProgressSchema(PeriodFiguresSchema):
+    members = fields.List(fields.Nested(MemberFiguresSchema))
+
+
+class TrackedGoalSchema(ma.Schema):
+    id = fields.Integer()
+    category = fields.String(validate=validate.OneOf([c.value for c in Category]))
+    description = fields.String()
+    metric = fields.String()
+    team_id = fields.String(allow_none=True)
+    start_date = fields.Date()
+    end_date = fields.Date()
+    split_into_subperiods = fields.Boolean()
+    split_by_team_members = fields.Boolean()
+    goal_mode = fields.String(allow_none=True)
+
+
+class ActualsStateSchema(ma.Schema):
+    """Whether actuals could be measured."""
+
+    actuals_available = fields.Boolean(
+        allow_none=True,
+        metadata={
+            "description": "false when no metric source answers the category or it failed; "
+            "null when nothing had to be measured."
+        },
+    )
+    actuals_note = fields.String(
+        allow_none=True,
+        metadata={"description": "Why actuals are missing, e.g. no metric source answers."},
+    )
+    actuals_error = fields.String(
+        allow_none=True,
+        metadata={"description": "Set when the metric source failed (the error is logged)."},
+    )
+
+
+class ProgressSchema(ActualsStateSchema):
+    as_of = fields.Date()
+    goal = fields.Nested(TrackedGoalSchema)
+    period = fields.Nested(PeriodProgressSchema)
+    intervals = fields.List(fields.Nested(PeriodProgressSchema))
+
+
+class TeamWidgetGoalSchema(ma.Schema):
+    goal = fields.Nested(TrackedGoalSchema)
+    period = fields.Nested(PeriodFiguresSchema)
+    current_interval = fields.Nested(
+        PeriodFiguresSchema,
+        allow_none=True,
+        metadata={"description": "The interval containing as_of."},
+    )
+
+
+class MyWidgetGoalSchema(ma.Schema):
+    goal = fields.Nested(TrackedGoalSchema)
+    period = fields.Nested(
+        OwnFiguresSchema,
+        metadata={
+            "description": "The caller's figures over the whole range; the target is the sum "
+            "of the caller's allocations (null when the goal is not split by members)."
+        },
+    )
+    current_interval = fields.Nested(OwnFiguresSchema, allow_none=True)
+
+
+class TeamWidgetCategorySchema(ActualsStateSchema):
+    category = fields.String(validate=validate.OneOf([c.value for c in Category]))
+    goals = fields.List(fields.Nested(TeamWidgetGoalSchema))
+
+
+class MyWidgetCategorySchema(ActualsStateSchema):
+    category = fields.String(validate=validate.OneOf([c.value for c in Category]))
+    goals = fields.List(fields.Nested(MyWidgetGoalSchema))
+
+
+class TeamWidgetSchema(ma.Schema):
+    as_of = fields.Date()
+    team_id = fields.String(allow_none=True)
+    categories = fields.List(
+        fields.Nested(TeamWidgetCategorySchema),
+        metadata={"description": "sales, orders (when enabled), activities, in this order."},
+    )
+
+
+class MyWidgetSchema(ma.Schema):
+    as_of = fields.Date()
+    user_id = fields.String()
+    categories = fields.List(
+        fields.Nested(MyWidgetCategorySchema),
+        metadata={"description": "sales, orders (when enabled), activities, in this order."},
+    )

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from ..models import Goal, HistoryEntry
+import sqlalchemy as sa
+
+from ..models import Goal, HistoryEntry, utcnow
 from .context import Context
 
 #: (field, interval start, interval end, member) → value; goal-level keys have no bounds.
@@ -64,25 +66,30 @@ def record_changes(
             continue
         field, start, end, user_id = key
         rows.append(
-            HistoryEntry(
-                organization_id=goal.organization_id,
-                goal_id=goal.id,
-                interval_id=interval_ids.get((start, end)) if start else None,
-                interval_start=start,
-                interval_end=end,
-                user_id=user_id,
-                field=field,
-                old_value=_text(old),
-                new_value=_text(new),
-                operation=operation,
-                changed_by=ctx.identity.user_id,
-            )
+            {
+                "organization_id": goal.organization_id,
+                "goal_id": goal.id,
+                "interval_id": interval_ids.get((start, end)) if start else None,
+                "interval_start": start,
+                "interval_end": end,
+                "user_id": user_id,
+                "field": field,
+                "old_value": _text(old),
+                "new_value": _text(new),
+                "operation": operation,
+                "changed_by": ctx.identity.user_id,
+                "changed_at": utcnow(),
+            }
         )
-    ctx.session.add_all(rows)
+    if rows:
+        # One executemany whatever the number of members (the ids are not needed back).
+        ctx.session.execute(sa.insert(HistoryEntry), rows)
     return len(rows)
 
 
-def record_event(ctx: Context, goal: Goal, field: str, old: object, new: object, operation: str) -> None:
+def record_event(
+    ctx: Context, goal: Goal, field: str, old: object, new: object, operation: str
+) -> None:
     """A lifecycle event that is not a value of the snapshot (created, deleted, recurrence)."""
     ctx.session.add(
         HistoryEntry(

@@ -11,7 +11,6 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest.error_handler import ErrorSchema
 
-from ..exceptions import NotFound
 from ..schemas.tracking import (
     MyWidgetArgsSchema,
     MyWidgetSchema,
@@ -26,10 +25,6 @@ from .common import context, make_blueprint
 blp = make_blueprint(
     "tracking", "Tracking: progress of a goal, the team and the individual dashboards."
 )
-
-
-#: Ids beyond a signed 64-bit integer cannot exist (and overflow database drivers).
-MAX_ID = 2**63 - 1
 
 
 @blp.route("/goals/<int:goal_id>/progress")
@@ -48,8 +43,6 @@ class Progress(MethodView):
         ``null`` and ``actuals_note`` says why; a failing source is a 502.
         """
         ctx = context()
-        if goal_id > MAX_ID:
-            raise NotFound(f"Goal {goal_id} not found.")
         return goal_progress(ctx, goal_id, as_of=args.get("as_of") or ctx.today)
 
 

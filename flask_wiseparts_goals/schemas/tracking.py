@@ -16,7 +16,7 @@ from .fields import DecimalString, HostIdField
 
 _as_of = fields.Date(
     metadata={
-        "description": "The day the figures are computed for (inclusive). Default: today in "
+        "description": "The day the figures are computed for (inclusive). Omitted: today in "
         "the caller's timezone."
     }
 )
@@ -35,7 +35,9 @@ class ProgressArgsSchema(QueryArgsSchema):
 
 class TeamWidgetArgsSchema(QueryArgsSchema):
     team_id = HostIdField(
-        metadata={"description": "The team whose goals to show; omitted: every visible goal."}
+        metadata={
+            "description": "The team whose goals to show; omitted: every goal the caller may read."
+        }
     )
     as_of = _as_of
 

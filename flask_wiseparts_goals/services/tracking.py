@@ -366,6 +366,23 @@ def _group_by_category(
     ]
 
 
+def _ask_period_and_current(
+    batch: Batch, goals: Sequence[Goal], current: Mapping[int, Interval]
+) -> list[tuple[Goal, Slot, Slot | None]]:
+    """Measure each goal's whole range and current interval, asking every source once."""
+    batch.load_calendars(goals)
+    slots: list[tuple[Goal, Slot, Slot | None]] = []
+    for goal in goals:
+        interval = current.get(goal.id)
+        whole = batch.ask(goal, _period(goal))
+        slot = None
+        if interval is not None:
+            slot = batch.ask(goal, _interval_period(interval), interval.id)
+        slots.append((goal, whole, slot))
+    batch.collect()
+    return slots
+
+
 # --------------------------------------------------------------------------------------------
 # Use cases
 # --------------------------------------------------------------------------------------------
@@ -389,16 +406,7 @@ def team_widget(ctx: Context, *, as_of: date, team_id: str | None = None) -> dic
     current = _current_intervals(ctx, conditions, as_of) if goals else {}
 
     batch = Batch(ctx, as_of)
-    batch.load_calendars(goals)
-    slots: list[tuple[Goal, Slot, Slot | None]] = []
-    for goal in goals:
-        interval = current.get(goal.id)
-        whole = batch.ask(goal, _period(goal))
-        slot = None
-        if interval is not None:
-            slot = batch.ask(goal, _interval_period(interval), interval.id)
-        slots.append((goal, whole, slot))
-    batch.collect()
+    slots = _ask_period_and_current(batch, goals, current)
 
     entries = []
     for goal, whole, slot in slots:
@@ -451,16 +459,7 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
 
     batch = Batch(ctx, as_of)
     counted = [goal for goal in goals if goal.id in mine or _counts_me(batch, goal, me)]
-    batch.load_calendars(counted)
-    slots: list[tuple[Goal, Slot, Slot | None]] = []
-    for goal in counted:
-        interval = current.get(goal.id)
-        whole = batch.ask(goal, _period(goal))
-        slot = None
-        if interval is not None:
-            slot = batch.ask(goal, _interval_period(interval), interval.id)
-        slots.append((goal, whole, slot))
-    batch.collect()
+    slots = _ask_period_and_current(batch, counted, current)
 
     entries = []
     for goal, whole, slot in slots:

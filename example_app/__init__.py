@@ -16,6 +16,7 @@ from flask import Flask
 from flask_wiseparts_goals import Goals
 
 from .models import db
+from .pages import bp as pages_bp
 from .plugin import ExampleHostPlugin
 from .seed import seed_command
 
@@ -39,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     Goals(app, plugins=[ExampleHostPlugin()])
     app.cli.add_command(seed_command)
+    app.register_blueprint(pages_bp)
     return app
 
 

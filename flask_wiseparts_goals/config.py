@@ -48,6 +48,13 @@ def apply_defaults(config: MutableMapping[str, Any]) -> None:
         )
     for key, value in DEFAULTS.items():
         config.setdefault(key, value)
+    on_track = Decimal(str(config["GOALS_STATUS_ON_TRACK_PERCENT"]))
+    at_risk = Decimal(str(config["GOALS_STATUS_AT_RISK_PERCENT"]))
+    if not 0 <= at_risk <= on_track:
+        raise ValueError(
+            "GOALS_STATUS_AT_RISK_PERCENT must be between 0 and GOALS_STATUS_ON_TRACK_PERCENT "
+            f"(got {at_risk} and {on_track})."
+        )
     prefix = config["GOALS_URL_PREFIX"].rstrip("/")
     config.setdefault("GOALS_API_TITLE", "WiseParts Goals")
     config.setdefault("GOALS_API_VERSION", "1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from .config import apply_defaults
 from .models import Base
 from .plugins import HostHooks, make_plugin_manager
 from .schemas.fields import DecimalString
+from .schemas.goals import ConflictSchema
 
 EXTENSION_KEY = "goals"
 
@@ -55,6 +57,36 @@ def _document_truthfully(api: Api) -> None:
         return {}
 
     api.ma_plugin.converter.add_attribute_function(decimal_pattern)
+
+
+def _document_errors(api: Api) -> None:
+    """Declare, on every operation, the errors every operation can answer (flask-smorest only
+    declares 422 and the ETag statuses): 401 without identity, 403 for a refused write, 404 for
+    a goal the caller cannot see, 400/415 for a body that is not JSON, 409 where ``confirm``
+    exists (with the body that states the cascade or what a rebuild would drop)."""
+    components = api.spec.components
+    components.schema("Conflict", schema=ConflictSchema)
+    conflict = {
+        "description": "Needs confirmation: repeat with confirm=true to apply what the body states.",
+        "content": {"application/json": {"schema": components.get_ref("schema", "Conflict")}},
+    }
+    for path, operations in api.spec._paths.items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            wanted = ["UNAUTHORIZED"]
+            if "{goal_id}" in path:
+                wanted.append("NOT_FOUND")
+            if method != "get":
+                wanted.append("FORBIDDEN")
+            if "requestBody" in operation:
+                wanted += ["BAD_REQUEST", "UNSUPPORTED_MEDIA_TYPE"]
+            for name in wanted:
+                code = str(http.HTTPStatus[name].value)
+                responses.setdefault(code, components.get_ref("response", name))
+            if any(p.get("name") == "confirm" for p in operation.get("parameters", [])):
+                responses.setdefault("409", conflict)
 
 
 class GoalsState:
@@ -147,6 +179,7 @@ class Goals:
             # Prefixed so that a host's own "history" or "meta" blueprint does not collide.
             api.register_blueprint(blueprint, url_prefix=prefix, name=f"goals_{blueprint.name}")
         app.register_blueprint(create_fallback_blueprint(), url_prefix=prefix)
+        _document_errors(api)
         app.extensions[EXTENSION_KEY] = GoalsState(app, db, pm, api)
 
         from .cli import goals_cli  # noqa: PLC0415  (the CLI imports services, which import us)

@@ -19,7 +19,8 @@ class Identity:
 
     :param user_id: the host's opaque user id.
     :param organization_id: the tenant; every read and write is confined to it.
-    :param timezone: IANA name used to resolve "today" (period shortcuts, ``as_of`` defaults).
+    :param timezone: IANA name used to resolve "today" (period shortcuts, ``as_of`` defaults);
+        ``None``: ``GOALS_DEFAULT_TIMEZONE``.
     :param team_ids: the teams the user belongs to, used by the default ``goals_authorize``
         (a user reads the organization-wide goals and those of their teams). ``None`` means
         unknown: the default rule then lets the user read only organization-wide goals.
@@ -28,7 +29,7 @@ class Identity:
 
     user_id: str
     organization_id: str
-    timezone: str = "UTC"
+    timezone: str | None = None
     team_ids: frozenset[str] | None = None
     roles: frozenset[str] = frozenset()
 
@@ -41,7 +42,7 @@ class Identity:
         return cls(
             user_id=str(data["user_id"]),
             organization_id=str(data["organization_id"]),
-            timezone=str(data.get("timezone") or "UTC"),
+            timezone=str(data["timezone"]) if data.get("timezone") else None,
             team_ids=None if team_ids is None else frozenset(str(t) for t in team_ids),
             roles=frozenset(str(r) for r in data.get("roles") or ()),
         )

@@ -6,12 +6,12 @@ Every refused write is checked for its exact status code *and* for having writte
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import DATABASE_URL, ORG, ApiClient, dump_tables, sales_goal, table_counts
+from conftest import ORG, ApiClient, dump_tables, sales_goal, table_counts
 
 from flask_wiseparts_goals.models import Goal, Interval
 
@@ -176,7 +176,7 @@ def test_interval_business_days_default_to_monday_to_friday(api):
 
 
 def test_interval_business_days_come_from_the_host(api, host):
-    host.holidays = {datetime(2026, 1, 1).date(), datetime(2026, 1, 6).date()}
+    host.holidays = {date(2026, 1, 1), date(2026, 1, 6)}
     goal = create(api, sales_goal(split_into_subperiods=True))
     assert [i["business_days"] for i in intervals_of(api, goal["id"])] == [20, 20, 22]
 
@@ -451,7 +451,7 @@ def test_the_unknown_team_error_comes_from_the_host_hook(api, host, db):
     response = api.post("/goals", json=sales_goal(team_id="team-z"))
     assert response.status_code == 422
     assert "team-z" in errors_at(response, "json.team_id")[0]
-    assert ("team_members", ("team-z", datetime(2026, 1, 1).date())) in host.calls
+    assert ("team_members", ("team-z", date(2026, 1, 1))) in host.calls
     host.teams["team-z"] = []  # the host now knows the team (even without members)
     assert api.post("/goals", json=sales_goal(team_id="team-z")).status_code == 201
 
@@ -1102,3 +1102,23 @@ def test_organization_ids_are_never_taken_from_the_body(api, db):
     errors_at(response, "json.organization_id")
     goal = create(api, sales_goal())
     assert db.session.get(Goal, goal["id"]).organization_id == ORG
+
+
+def test_goal_range_is_bounded(api, db):
+    before = dump_tables(db)
+    too_long = api.post("/goals", json=sales_goal(start_date="2000-01-01", end_date="2100-12-31"))
+    assert too_long.status_code == 422
+    assert "end_date" in too_long.json["errors"]["json"]
+    too_late = api.post("/goals", json=sales_goal(start_date="9999-12-01", end_date="9999-12-31"))
+    assert too_late.status_code == 422
+    assert set(too_late.json["errors"]["json"]) == {"start_date", "end_date"}
+    assert dump_tables(db) == before
+
+
+def test_orders_goals_stay_editable_after_the_feature_is_switched_off(api, host):
+    goal = api.post("/goals", json=sales_goal(category="orders", metric="count", aim="10")).json
+    host.features["org-1"] = set()
+    response = api.write("PATCH", f"/goals/{goal['id']}", json={"description": "Closed"})
+    assert response.status_code == 200, response.json
+    refused = api.post("/goals", json=sales_goal(category="orders", metric="count", aim="10"))
+    assert refused.status_code == 422

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -36,12 +37,15 @@ def context(*, confirm: bool = False) -> Context:
         identity = hooks.identity()
         if identity is None:
             raise Unauthorized("No identity: sign in through the host application.")
+        default_timezone = current_app.config["GOALS_DEFAULT_TIMEZONE"]
+        if identity.timezone is None:
+            identity = dataclasses.replace(identity, timezone=default_timezone)
         ctx = Context(
             session=state.session,
             hooks=hooks,
             identity=identity,
             config=current_app.config,
-            today=today_in(identity.timezone, current_app.config["GOALS_DEFAULT_TIMEZONE"]),
+            today=today_in(identity.timezone or default_timezone, default_timezone),
         )
         store["context"] = ctx
     ctx.confirm = confirm

@@ -26,6 +26,14 @@ from .rules import (
 
 Errors = dict[str, Any]
 
+#: Goals live in this calendar window (next/preceding periods stay within date's range).
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+#: A goal spans at most this many years (120 monthly intervals): longer ranges are mistakes,
+#: and would let one request build an unbounded number of intervals.
+MAX_SPAN_YEARS = 10
+MAX_SPAN_DAYS = 366 * MAX_SPAN_YEARS
+
 
 @dataclass(frozen=True)
 class GoalSettings:
@@ -80,8 +88,14 @@ def validate_settings(settings: GoalSettings, *, category_enabled: bool = True) 
             f"one of: {', '.join(allowed_metrics)}.",
         )
 
+    for name in ("start_date", "end_date"):
+        day = getattr(settings, name)
+        if not FIRST_DAY <= day <= LAST_DAY:
+            _add(errors, name, f"Must be between {FIRST_DAY} and {LAST_DAY}.")
     if settings.start_date > settings.end_date:
         _add(errors, "end_date", "Must be on or after start_date.")
+    elif (settings.end_date - settings.start_date).days >= MAX_SPAN_DAYS:
+        _add(errors, "end_date", f"A goal spans at most {MAX_SPAN_YEARS} years.")
 
     metric_places = places(settings.metric) if settings.metric in allowed_metrics else 2
     if is_activity:

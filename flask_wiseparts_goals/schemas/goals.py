@@ -223,3 +223,41 @@ class IntervalSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "aim - allocated (split by members)."}
     )
+
+
+class CascadeIntervalSchema(ma.Schema):
+    interval_id = fields.Integer()
+    start_date = fields.Date()
+    end_date = fields.Date()
+    current_aim = DecimalString()
+    allocated = DecimalString()
+    proposed_aim = DecimalString()
+
+
+class DroppedValueSchema(ma.Schema):
+    interval_start = fields.Date()
+    interval_end = fields.Date()
+    field = fields.String(metadata={"description": "aim or target"})
+    user_id = fields.String(allow_none=True)
+    value = DecimalString()
+
+
+class ConflictSchema(ma.Schema):
+    """The body of a 409: flask-smorest's error fields plus what the write would change."""
+
+    code = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+    current_aim = DecimalString(metadata={"description": "Exceeding: the goal's aim now."})
+    proposed_total = DecimalString(
+        metadata={"description": "Exceeding: the sum of the interval aims after the cascade."}
+    )
+    proposed_aim = DecimalString(metadata={"description": "Exceeding: the goal's aim after it."})
+    intervals = fields.List(
+        fields.Nested(CascadeIntervalSchema),
+        metadata={"description": "Exceeding: the interval aims the cascade would raise."},
+    )
+    dropped = fields.List(
+        fields.Nested(DroppedValueSchema),
+        metadata={"description": "Rebuild: the non-zero values the change would remove."},
+    )

@@ -91,10 +91,16 @@ def _clean_filters(filters: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _validate(ctx: Context, settings: GoalSettings, *, check_team: bool = True) -> None:
+def _validate(
+    ctx: Context, settings: GoalSettings, *, check_team: bool = True, creating: bool = True
+) -> None:
     """422 with every problem: the domain rules, plus a team the host does not know
-    (``goals_team_members`` answers ``None``), split by members or not."""
-    errors = validate_settings(settings, category_enabled=category_enabled(ctx, settings.category))
+    (``goals_team_members`` answers ``None``), split by members or not.
+
+    A category switched off later (orders) only refuses new goals: existing ones stay
+    editable, so a manager can still correct or close them."""
+    enabled = category_enabled(ctx, settings.category) if creating else True
+    errors = validate_settings(settings, category_enabled=enabled)
     if (
         check_team
         and settings.team_id is not None
@@ -140,7 +146,7 @@ def create_goal(ctx: Context, data: Mapping[str, Any]) -> Goal:
         filters=dict(settings.filters),
         recurrence=settings.recurrence,
         recurring_until=settings.recurring_until,
-        timezone=ctx.identity.timezone,
+        timezone=ctx.identity.timezone or ctx.config["GOALS_DEFAULT_TIMEZONE"],
         created_by=ctx.identity.user_id,
     )
     goal.intervals = []
@@ -192,7 +198,7 @@ def update_goal(ctx: Context, goal: Goal, data: Mapping[str, Any]) -> Goal:
         if "daily_target" not in data:
             merged["daily_target"] = None
     settings = _settings(merged, dates)
-    _validate(ctx, settings, check_team=settings.team_id != current.team_id)
+    _validate(ctx, settings, check_team=settings.team_id != current.team_id, creating=False)
     if "metric" in data and not goal.is_activity:
         _check_metric_change(goal, settings.metric or goal.metric)
 
@@ -227,7 +233,7 @@ def update_goal(ctx: Context, goal: Goal, data: Mapping[str, Any]) -> Goal:
         raise Conflict(
             "This change would remove non-zero aims or targets; "
             "send it again with confirm=true to apply it.",
-            extra={"dropped": [d.as_json() for d in dropped]},
+            extra={"dropped": [d.as_json(goal.places) for d in dropped]},
         )
     from .targets import enforce_aims  # noqa: PLC0415  (targets builds on this module)
 

@@ -498,4 +498,5 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, GoalsHTTPError):
         errors = error.data.get("errors")
         return f"{error.description}" + (f" {errors}" if errors else "")
-    return f"{type(error).__name__}: {error}"
+    lines = str(error).splitlines()  # the first line: SQL and parameters are in the log
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__

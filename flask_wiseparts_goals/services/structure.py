@@ -33,11 +33,12 @@ class Dropped:
     value: Decimal
     user_id: str | None = None
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, places: int) -> dict[str, Any]:
+        """JSON with the value shown in the goal's decimal places."""
         data = asdict(self)
         data["interval_start"] = self.interval_start.isoformat()
         data["interval_end"] = self.interval_end.isoformat()
-        data["value"] = format(self.value, "f")
+        data["value"] = format(self.value.quantize(Decimal(1).scaleb(-places)), "f")
         return data
 
 

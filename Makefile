@@ -26,8 +26,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check flask_wiseparts_goals example_app tests bench
-	$(BIN)/ruff format --check flask_wiseparts_goals example_app tests bench
+	$(BIN)/ruff check flask_wiseparts_goals example_app tests bench scripts
+	$(BIN)/ruff format --check flask_wiseparts_goals example_app tests bench scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

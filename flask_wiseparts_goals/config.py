@@ -39,7 +39,9 @@ def apply_defaults(config: MutableMapping[str, Any]) -> None:
     unknown = sorted(
         key
         for key in config
-        if key.startswith("GOALS_") and key not in DEFAULTS and not key.startswith(API_KEYS_PREFIXES)
+        if key.startswith("GOALS_")
+        and key not in DEFAULTS
+        and not key.startswith(API_KEYS_PREFIXES)
     )
     if unknown:
         raise ValueError(

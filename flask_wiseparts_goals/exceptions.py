@@ -64,9 +64,7 @@ class ValidationFailed(GoalsHTTPError, http.UnprocessableEntity):
     def __init__(
         self, errors: Mapping[str, Any], *, location: str = "json", message: str | None = None
     ) -> None:
-        super().__init__(
-            message or "The request is not valid.", errors={location: dict(errors)}
-        )
+        super().__init__(message or "The request is not valid.", errors={location: dict(errors)})
 
 
 class MetricSourceError(GoalsHTTPError, http.BadGateway):

@@ -13,8 +13,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
 
 from .api import blueprints
-from .api.fallback import create_fallback_blueprint
 from .api.common import REQUEST_STORE
+from .api.fallback import create_fallback_blueprint
 from .config import apply_defaults
 from .models import Base
 from .plugins import HostHooks, make_plugin_manager
@@ -182,12 +182,14 @@ class Goals:
         _document_errors(api)
         app.extensions[EXTENSION_KEY] = GoalsState(app, db, pm, api)
 
-        from .cli import goals_cli  # noqa: PLC0415  (the CLI imports services, which import us)
-        from . import cli_db  # noqa: F401, PLC0415  (registers "flask goals db")
-        from . import cli_legacy  # noqa: F401, PLC0415  (registers "flask goals migrate-legacy")
+        from . import (
+            cli_db,  # noqa: F401  (registers "flask goals db")
+            cli_legacy,  # noqa: F401  (registers "flask goals migrate-legacy")
+        )
+        from .cli import goals_cli
 
         app.cli.add_command(goals_cli)
-        from .scheduler import init_scheduler  # noqa: PLC0415
+        from .scheduler import init_scheduler
 
         init_scheduler(app)
 
@@ -203,7 +205,7 @@ class Goals:
     def create_all(app: Flask | None = None) -> None:
         """Create the ``goals_*`` tables on the host's engine (tests and demos; production hosts
         run ``flask goals db upgrade``). Needs an app context when ``app`` is not given."""
-        from flask import current_app  # noqa: PLC0415
+        from flask import current_app
 
         state = Goals.state(app or current_app._get_current_object())  # type: ignore[attr-defined]
         with state.app.app_context():
@@ -211,10 +213,8 @@ class Goals:
 
     @staticmethod
     def drop_all(app: Flask | None = None) -> None:
-        from flask import current_app  # noqa: PLC0415
+        from flask import current_app
 
         state = Goals.state(app or current_app._get_current_object())  # type: ignore[attr-defined]
         with state.app.app_context():
             Base.metadata.drop_all(state.db.engine)
-
-

@@ -14,7 +14,14 @@ from datetime import date
 from typing import Any
 
 from .markers import hookspec
-from .types import ActualsQuery, ActualsResult, AuthTarget, Identity, LegacyTeamTargets, Notification
+from .types import (
+    ActualsQuery,
+    ActualsResult,
+    AuthTarget,
+    Identity,
+    LegacyTeamTargets,
+    Notification,
+)
 
 
 @hookspec(firstresult=True)

@@ -15,7 +15,6 @@ schemathesis = pytest.importorskip("schemathesis")
 
 from conftest import ApiClient, FakeHost, make_app, sales_goal  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
-
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     missing_required_header,
     positive_data_acceptance,
@@ -31,9 +30,20 @@ def _app():
     with app.app_context():
         Base.metadata.create_all(app.extensions["sqlalchemy"].engine)
     api = ApiClient(app)
-    api.post("/goals", json=sales_goal(team_id="team-a", split_by_team_members=True, split_into_subperiods=True))
-    api.post("/goals", json={"category": "activities", "description": "Visits", "period": "this_month",
-                             "goal_mode": "per_business_day", "daily_target": "2"})
+    api.post(
+        "/goals",
+        json=sales_goal(team_id="team-a", split_by_team_members=True, split_into_subperiods=True),
+    )
+    api.post(
+        "/goals",
+        json={
+            "category": "activities",
+            "description": "Visits",
+            "period": "this_month",
+            "goal_mode": "per_business_day",
+            "daily_target": "2",
+        },
+    )
     return app
 
 

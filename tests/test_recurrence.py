@@ -827,9 +827,11 @@ def test_progress_is_reported_per_due_goal(app: Flask, api: ApiClient) -> None:
 def test_statements_per_clone_do_not_grow_with_members(
     app: Flask, api: ApiClient, db: SQLAlchemy
 ) -> None:
-    """Cloning writes rows in bulk: 5 or 25 members, the same statements per goal."""
+    """Cloning writes rows in bulk: 5 or 25 members, the same statements per goal (and every
+    member has a non-zero daily target, so every allocation has history rows too)."""
+    host_teams = RecurrenceHost().teams
     for team in ("team-5", "team-25"):
-        create(
+        goal_id = create(
             api,
             team_id=team,
             recurrence="quarterly",
@@ -837,6 +839,7 @@ def test_statements_per_clone_do_not_grow_with_members(
             end_date="2026-03-31",
             split_into_subperiods=True,
         )
+        set_members(db, goal_id, {user: str(1 + n % 3) for n, user in enumerate(host_teams[team])})
     statements: list[str] = []
     marks: list[int] = []
 
@@ -857,7 +860,13 @@ def test_statements_per_clone_do_not_grow_with_members(
     per_goal = [marks[1] - marks[0], marks[2] - marks[1]]
     print(f"statements per clone (5 members, 25 members): {per_goal}; whole run {len(statements)}")
     assert per_goal[0] == per_goal[1]
-    assert per_goal[0] <= 16
+    assert per_goal[0] <= 20
+    history = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(HistoryEntry)
+        .where(HistoryEntry.operation == "recurrence", HistoryEntry.user_id.is_not(None))
+    )
+    assert history == 2 * 3 * (5 + 25)  # target and daily target of every allocation
     rows = db.session.execute(
         sa.select(Allocation.goal_id, sa.func.count()).group_by(Allocation.goal_id)
     ).all()
@@ -1131,3 +1140,15 @@ def test_four_processes_create_each_clone_exactly_once(
         .where(HistoryEntry.operation == "recurrence", HistoryEntry.field == "goal")
     )
     assert created_events == 24 * 3
+
+
+def test_recurrence_cannot_be_set_again_on_a_goal_already_cloned(
+    app: Flask, api: ApiClient, db: SQLAlchemy
+) -> None:
+    first = create(api)
+    run(app, as_of=d("2026-02-01"))
+    response = api.write("PATCH", f"/goals/{first}", json={"recurrence": "monthly"})
+    assert response.status_code == 422
+    assert "recurrence" in response.json["errors"]["json"]
+    latest = all_goals(db)[-1]
+    assert latest.recurrence == "monthly"

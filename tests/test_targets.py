@@ -36,13 +36,18 @@ def targets(api: ApiClient, goal_id: int, interval_id: int, key: str = "target")
 
 def set_interval_aim(api: ApiClient, goal_id: int, interval_id: int, aim: str, confirm=False):
     path = f"/goals/{goal_id}/intervals/{interval_id}"
-    return api.write("PATCH", path + ("?confirm=true" if confirm else ""), json={"aim": aim}, etag_of=path)
+    return api.write(
+        "PATCH", path + ("?confirm=true" if confirm else ""), json={"aim": aim}, etag_of=path
+    )
 
 
 def put_allocations(api: ApiClient, goal_id: int, interval_id: int, entries, confirm=False):
     path = alloc_path(goal_id, interval_id)
     return api.write(
-        "PUT", path + ("?confirm=true" if confirm else ""), json={"allocations": entries}, etag_of=path
+        "PUT",
+        path + ("?confirm=true" if confirm else ""),
+        json={"allocations": entries},
+        etag_of=path,
     )
 
 
@@ -74,11 +79,19 @@ def test_equal_split_remainders_go_to_the_first_members(api, host, metric, aim, 
 def test_proportional_by_preceding_interval_targets(api):
     goal = team_goal(api, aim="300.00", split_into_subperiods=True)
     january, february, _ = intervals_of(api, goal["id"])
-    assert put_allocations(
-        api, goal["id"], january["id"],
-        [{"user_id": "rep", "target": "50.00"}, {"user_id": "u2", "target": "25.00"},
-         {"user_id": "u3", "target": "25.00"}],
-    ).status_code == 200
+    assert (
+        put_allocations(
+            api,
+            goal["id"],
+            january["id"],
+            [
+                {"user_id": "rep", "target": "50.00"},
+                {"user_id": "u2", "target": "25.00"},
+                {"user_id": "u3", "target": "25.00"},
+            ],
+        ).status_code
+        == 200
+    )
     response = distribute(api, goal["id"], february["id"], strategy="proportional")
     assert response.status_code == 200, response.json
     assert response.json["fell_back_to_equal"] is False
@@ -141,7 +154,9 @@ def test_proportional_for_a_recurring_clone_uses_the_previous_goals_last_interva
     first = team_goal(api, aim="100.00", start_date="2026-01-01", end_date="2026-01-31")
     january = intervals_of(api, first["id"])[0]
     put_allocations(
-        api, first["id"], january["id"],
+        api,
+        first["id"],
+        january["id"],
         [{"user_id": "rep", "target": "60.00"}, {"user_id": "u2", "target": "40.00"}],
     )
     second = team_goal(api, aim="10.00", start_date="2026-02-01", end_date="2026-02-28")
@@ -157,9 +172,7 @@ def test_locked_members_keep_their_value_and_the_rest_is_spread(api):
     goal = team_goal(api, aim="100.00")
     interval = intervals_of(api, goal["id"])[0]
     put_allocations(api, goal["id"], interval["id"], [{"user_id": "u2", "target": "40.00"}])
-    response = distribute(
-        api, goal["id"], interval["id"], strategy="equal", locked_user_ids=["u2"]
-    )
+    response = distribute(api, goal["id"], interval["id"], strategy="equal", locked_user_ids=["u2"])
     assert [a["target"] for a in response.json["allocations"]] == ["30.00", "40.00", "30.00"]
 
 
@@ -177,7 +190,9 @@ def test_allocating_a_non_member_is_422_and_writes_nothing(api, db):
     goal = team_goal(api, aim="100.00")
     interval = intervals_of(api, goal["id"])[0]
     before = dump_tables(db)
-    response = put_allocations(api, goal["id"], interval["id"], [{"user_id": "x1", "target": "1.00"}])
+    response = put_allocations(
+        api, goal["id"], interval["id"], [{"user_id": "x1", "target": "1.00"}]
+    )
     assert response.status_code == 422
     assert "x1" in response.json["errors"]["json"]["allocations"][0]
     response = distribute(api, goal["id"], interval["id"], strategy="copy", source_user_id="x1")
@@ -194,7 +209,10 @@ def test_allocating_a_non_member_is_422_and_writes_nothing(api, db):
         ({"allocations": [{"user_id": "rep", "daily_target": "1"}]}, "allocations"),
         ({"allocations": [{"user_id": "rep"}]}, "allocations"),
         ({"allocations": []}, "allocations"),
-        ({"allocations": [{"user_id": "rep", "target": "1"}, {"user_id": "rep", "target": "2"}]}, "allocations"),
+        (
+            {"allocations": [{"user_id": "rep", "target": "1"}, {"user_id": "rep", "target": "2"}]},
+            "allocations",
+        ),
         ({"allocations": [{"user_id": "rep", "target": "1", "extra": 1}]}, "allocations"),
         ({"nope": []}, "nope"),
     ],
@@ -236,13 +254,19 @@ def test_allocations_exceeding_the_interval_aim_need_confirmation_then_cascade(a
     assert applied.json["interval"]["aim"] == "150.00"
     assert api.get(f"/goals/{goal['id']}").json["aim"] == "350.00"
     history = api.get(f"/goals/{goal['id']}/history").json
-    cascades = {(h["field"], h["interval_id"], h["old_value"], h["new_value"]) for h in history if h["operation"] == "cascade"}
+    cascades = {
+        (h["field"], h["interval_id"], h["old_value"], h["new_value"])
+        for h in history
+        if h["operation"] == "cascade"
+    }
     assert cascades == {
         ("aim", january["id"], "100.00", "150.00"),
         ("aim", None, "300.00", "350.00"),
     }
     manual = [h for h in history if h["operation"] == "manual"]
-    assert [(h["user_id"], h["old_value"], h["new_value"]) for h in manual] == [("rep", "0.00", "150.00")]
+    assert [(h["user_id"], h["old_value"], h["new_value"]) for h in manual] == [
+        ("rep", "0.00", "150.00")
+    ]
 
 
 def test_interval_aims_exceeding_the_goal_aim_need_confirmation(api, db):
@@ -254,14 +278,18 @@ def test_interval_aims_exceeding_the_goal_aim_need_confirmation(api, db):
     assert (refused.json["current_aim"], refused.json["proposed_total"]) == ("300.00", "400.00")
     assert refused.json["intervals"] == []
     assert dump_tables(db) == before
-    assert set_interval_aim(api, goal["id"], january["id"], "200.00", confirm=True).status_code == 200
+    assert (
+        set_interval_aim(api, goal["id"], january["id"], "200.00", confirm=True).status_code == 200
+    )
     assert api.get(f"/goals/{goal['id']}").json["aim"] == "400.00"
 
 
 def test_under_allocation_is_allowed_and_shows_the_rest(api):
     goal = team_goal(api, aim="100.00")
     interval = intervals_of(api, goal["id"])[0]
-    response = put_allocations(api, goal["id"], interval["id"], [{"user_id": "rep", "target": "10.00"}])
+    response = put_allocations(
+        api, goal["id"], interval["id"], [{"user_id": "rep", "target": "10.00"}]
+    )
     assert response.status_code == 200
     assert response.json["interval"]["unallocated"] == "90.00"
 
@@ -277,10 +305,15 @@ def test_stale_or_missing_if_match(api):
     assert api.put(path, json=body, headers={"If-Match": etag}).status_code == 412
     interval_path = f"/goals/{goal['id']}/intervals/{interval['id']}"
     assert api.patch(interval_path, json={"aim": "1.00"}).status_code == 428
-    assert api.patch(interval_path, json={"aim": "1.00"}, headers={"If-Match": '"stale"'}).status_code == 412
+    assert (
+        api.patch(interval_path, json={"aim": "1.00"}, headers={"If-Match": '"stale"'}).status_code
+        == 412
+    )
     stale = distribute(api, goal["id"], interval["id"], strategy="equal")
     assert stale.status_code == 200
-    response = api.post(path + "/distribute", json={"strategy": "equal"}, headers={"If-Match": etag})
+    response = api.post(
+        path + "/distribute", json={"strategy": "equal"}, headers={"If-Match": etag}
+    )
     assert response.status_code == 412
 
 
@@ -306,14 +339,20 @@ def test_per_day_member_targets_copy_across_months_with_a_holiday(api, host):
     january, february, march = intervals_of(api, goal["id"])
     assert [i["business_days"] for i in (january, february, march)] == [22, 19, 22]
     put_allocations(
-        api, goal["id"], january["id"],
+        api,
+        goal["id"],
+        january["id"],
         [{"user_id": "rep", "daily_target": "3"}, {"user_id": "u2", "daily_target": "2.5"}],
     )
     response = api.post(f"/goals/{goal['id']}/intervals/{january['id']}/copy")
     assert response.status_code == 200, response.json
     assert [i["aim"] for i in response.json] == ["121.00", "104.50", "121.00"]
     assert targets(api, goal["id"], february["id"], "daily_target") == ["3.00", "2.50", "0.00"]
-    assert targets(api, goal["id"], february["id"], "effective_target") == ["57.00", "47.50", "0.00"]
+    assert targets(api, goal["id"], february["id"], "effective_target") == [
+        "57.00",
+        "47.50",
+        "0.00",
+    ]
     assert api.get(f"/goals/{goal['id']}").json["aim"] == "346.50"
     ops = {h["operation"] for h in api.get(f"/goals/{goal['id']}/history?page_size=500").json}
     assert {"create", "manual", "copy"} <= ops
@@ -321,7 +360,7 @@ def test_per_day_member_targets_copy_across_months_with_a_holiday(api, host):
 
 def test_total_mode_interval_targets_copy_and_sum_into_the_goal(api):
     goal = activity_goal(api)
-    january, february, march = intervals_of(api, goal["id"])
+    january, _february, _march = intervals_of(api, goal["id"])
     response = set_interval_aim(api, goal["id"], january["id"], "40")
     assert response.status_code == 200, response.json
     assert api.get(f"/goals/{goal['id']}").json["aim"] == "40"
@@ -354,7 +393,11 @@ def test_history_records_who_and_which_operation(api):
     interval = intervals_of(api, goal["id"])[0]
     distribute(api, goal["id"], interval["id"], strategy="equal")
     history = api.get(f"/goals/{goal['id']}/history").json
-    rows = [(h["user_id"], h["new_value"], h["changed_by"]) for h in history if h["operation"] == "distribute"]
+    rows = [
+        (h["user_id"], h["new_value"], h["changed_by"])
+        for h in history
+        if h["operation"] == "distribute"
+    ]
     assert rows == [("rep", "30.00", "admin"), ("u2", "30.00", "admin"), ("u3", "30.00", "admin")]
     page = api.get(f"/goals/{goal['id']}/history?page_size=2")
     assert len(page.json) == 2
@@ -366,7 +409,9 @@ def test_reps_cannot_allocate(api):
     interval = intervals_of(api, goal["id"])[0]
     rep = api.as_user("rep")
     assert rep.get(alloc_path(goal["id"], interval["id"])).status_code == 200
-    response = rep.post(alloc_path(goal["id"], interval["id"]) + "/distribute", json={"strategy": "equal"})
+    response = rep.post(
+        alloc_path(goal["id"], interval["id"]) + "/distribute", json={"strategy": "equal"}
+    )
     assert response.status_code == 403
 
 
@@ -375,7 +420,12 @@ def test_other_organization_sees_404(api):
     interval = intervals_of(api, goal["id"])[0]
     other = api.as_user("other-admin")
     assert other.get(alloc_path(goal["id"], interval["id"])).status_code == 404
-    assert other.post(alloc_path(goal["id"], interval["id"]) + "/distribute", json={"strategy": "equal"}).status_code == 404
+    assert (
+        other.post(
+            alloc_path(goal["id"], interval["id"]) + "/distribute", json={"strategy": "equal"}
+        ).status_code
+        == 404
+    )
     assert other.get(f"/goals/{goal['id']}/history").status_code == 404
 
 
@@ -397,7 +447,9 @@ def test_proportional_with_locks_always_sums_exactly(aim, weights, locked):
     unit = Decimal("0.01")
     total = Decimal(aim) * unit
     locks = {m: Decimal("1.00") for m in members[:locked] if len(members) > locked}
-    result = distribute_proportional(total, members, dict(zip(members, weights)), unit, locks)
+    result = distribute_proportional(
+        total, members, dict(zip(members, weights, strict=False)), unit, locks
+    )
     values = result.values
     assert all(values[m] == v for m, v in locks.items())
     expected = max(total, sum(locks.values(), Decimal(0)))

@@ -93,14 +93,18 @@ def make_blueprint(name: str, description: str) -> Blueprint:
 
 
 def _fix_allow_header(response: Any) -> Any:
-    from .fallback import fix_allow_header  # noqa: PLC0415  (fallback imports this module)
+    from .fallback import fix_allow_header
 
     return fix_allow_header(response)
 
 
 def _identify() -> None:
     context()
-    if request.method in ("POST", "PUT", "PATCH") and request.content_length and not request.is_json:
+    if (
+        request.method in ("POST", "PUT", "PATCH")
+        and request.content_length
+        and not request.is_json
+    ):
         raise UnsupportedMediaType(
             "Send the body as JSON (Content-Type: application/json).",
             errors={"json": ["Expected Content-Type application/json."]},
@@ -114,7 +118,11 @@ class SelectPage(Page):
     def items(self) -> list[Any]:
         session = goals_state().session
         return list(
-            session.scalars(self.collection.offset(self.page_params.first_item).limit(self.page_params.page_size)).all()
+            session.scalars(
+                self.collection.offset(self.page_params.first_item).limit(
+                    self.page_params.page_size
+                )
+            ).all()
         )
 
     @property

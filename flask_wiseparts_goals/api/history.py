@@ -23,4 +23,6 @@ class History(MethodView):
         """The goal's change history, oldest first (paginated: ``page``, ``page_size``)."""
         ctx = context()
         goal = load_goal(ctx, goal_id)
-        return sa.select(HistoryEntry).where(HistoryEntry.goal_id == goal.id).order_by(HistoryEntry.id)
+        return (
+            sa.select(HistoryEntry).where(HistoryEntry.goal_id == goal.id).order_by(HistoryEntry.id)
+        )

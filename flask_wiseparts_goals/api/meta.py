@@ -30,7 +30,9 @@ class Meta(MethodView):
                 "default_metric": default_metric(category),
                 "aim_editable": category is not Category.ACTIVITIES,
                 "filters": list(filters_for(category)),
-                "goal_modes": [m.value for m in GoalMode] if category is Category.ACTIVITIES else [],
+                "goal_modes": [m.value for m in GoalMode]
+                if category is Category.ACTIVITIES
+                else [],
                 "recurrences": (
                     [r.value for r in Recurrence] if category is Category.ACTIVITIES else []
                 ),

@@ -60,7 +60,9 @@ class IntervalItem(MethodView):
     @blp.arguments(IntervalUpdateSchema)
     @blp.arguments(ConfirmArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, IntervalSchema)
-    def patch(self, data: dict[str, Any], goal_id: int, interval_id: int, confirm: bool) -> Interval:
+    def patch(
+        self, data: dict[str, Any], goal_id: int, interval_id: int, confirm: bool
+    ) -> Interval:
         """Set the interval's aim (sales, orders; activities in total mode) or daily target
         (activities per business day), when the goal is not split by members for activities.
 
@@ -107,7 +109,9 @@ class Allocations(MethodView):
     @blp.arguments(AllocationsInputSchema)
     @blp.arguments(ConfirmArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, AllocationsSchema)
-    def put(self, data: dict[str, Any], goal_id: int, interval_id: int, confirm: bool) -> dict[str, Any]:
+    def put(
+        self, data: dict[str, Any], goal_id: int, interval_id: int, confirm: bool
+    ) -> dict[str, Any]:
         """Set several members' targets at once (``daily_target`` in per-business-day mode).
         Members not listed keep theirs. Only members of the team on the interval's start may be
         allocated (422). Sales/orders allocations above the interval aim are a 409 stating the
@@ -125,7 +129,9 @@ class Distribute(MethodView):
     @blp.arguments(DistributeSchema)
     @blp.arguments(ConfirmArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, DistributeResultSchema)
-    def post(self, data: dict[str, Any], goal_id: int, interval_id: int, confirm: bool) -> dict[str, Any]:
+    def post(
+        self, data: dict[str, Any], goal_id: int, interval_id: int, confirm: bool
+    ) -> dict[str, Any]:
         """Distribute the interval over its members.
 
         - ``equal``: the aim in whole steps (1, or 0.01 for money), the remainder one step each

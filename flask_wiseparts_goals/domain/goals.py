@@ -79,7 +79,11 @@ def validate_settings(settings: GoalSettings, *, category_enabled: bool = True) 
 
     allowed_metrics = METRICS[category]
     if settings.metric is None:
-        _add(errors, "metric", f"Missing data for required field; one of: {', '.join(allowed_metrics)}.")
+        _add(
+            errors,
+            "metric",
+            f"Missing data for required field; one of: {', '.join(allowed_metrics)}.",
+        )
     elif settings.metric not in allowed_metrics:
         _add(
             errors,

@@ -25,6 +25,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
 class ExactDecimal(sa.TypeDecorator[Decimal]):
     """NUMERIC(18, 2) where the database has it; fixed-point text on SQLite.
 
@@ -81,9 +82,9 @@ class Base(DeclarativeBase):
 class Goal(Base):
     __tablename__ = "goals_goal"
     __table_args__ = (
-        sa.Index(
-            "ix_goals_goal_active", "organization_id", "team_id", "start_date", "end_date"
-        ),
+        sa.Index("ix_goals_goal_active", "organization_id", "team_id", "start_date", "end_date"),
+        # The recurrence job's "which recurring goals are due" scan.
+        sa.Index("ix_goals_goal_recurring", "recurrence", "end_date"),
         sa.CheckConstraint("start_date <= end_date", name="date_order"),
         # At most one clone per goal: recurrence is exactly-once by construction.
         sa.UniqueConstraint("source_goal_id", name="uq_goals_goal_source_goal_id"),
@@ -110,9 +111,7 @@ class Goal(Base):
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     created_by: Mapped[str] = mapped_column(HostId)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime(), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_by: Mapped[str | None] = mapped_column(HostId)
 
@@ -152,7 +151,9 @@ class Goal(Base):
 
 class Interval(Base):
     __tablename__ = "goals_interval"
-    __table_args__ = (sa.Index("ix_goals_interval_goal_dates", "goal_id", "start_date", "end_date"),)
+    __table_args__ = (
+        sa.Index("ix_goals_interval_goal_dates", "goal_id", "start_date", "end_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     goal_id: Mapped[int] = mapped_column(sa.ForeignKey("goals_goal.id", ondelete="CASCADE"))
@@ -201,9 +202,7 @@ class Allocation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     goal_id: Mapped[int] = mapped_column(sa.ForeignKey("goals_goal.id", ondelete="CASCADE"))
-    interval_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("goals_interval.id", ondelete="CASCADE")
-    )
+    interval_id: Mapped[int] = mapped_column(sa.ForeignKey("goals_interval.id", ondelete="CASCADE"))
     user_id: Mapped[str] = mapped_column(HostId)
     #: Team order when the allocation was made.
     position: Mapped[int] = mapped_column(default=0)

@@ -215,13 +215,12 @@ class IntervalSchema(ma.Schema):
     aim = DecimalString(metadata={"description": "The interval's (effective) target."})
     daily_target = DecimalString(allow_none=True)
     allocated = DecimalString(
-        allow_none=True,
-        metadata={"description": "Sum of the members' targets (split by members)."}
+        allow_none=True, metadata={"description": "Sum of the members' targets (split by members)."}
     )
     unallocated = DecimalString(
         signed=True,
         allow_none=True,
-        metadata={"description": "aim - allocated (split by members)."}
+        metadata={"description": "aim - allocated (split by members)."},
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import EXCLUDE, fields, validate, validates_schema
+from marshmallow import fields, validate, validates_schema
 
 from ..domain.distribution import STRATEGIES
 from .fields import DecimalString, HostIdField, unique_list
@@ -105,5 +105,3 @@ class HistoryEntrySchema(ma.Schema):
     )
     changed_by = fields.String()
     changed_at = fields.DateTime()
-
-

@@ -68,10 +68,23 @@ def goal_target(goal: Goal) -> AuthTarget:
 
 def load_goal(ctx: Context, goal_id: int, action: str = "read") -> Goal:
     """A goal the caller can see: another organization's, a deleted or an unreadable goal is a
-    404 (its existence is not revealed); a visible goal the caller may not change is a 403."""
+    404 (its existence is not revealed); a visible goal the caller may not change is a 403.
+
+    For a write (any ``action`` but ``"read"``) the goal's row stays locked until the
+    transaction ends (``SELECT ... FOR NO KEY UPDATE`` on PostgreSQL; SQLite has one writer at
+    a time anyway), so writes to one goal, its intervals and allocations run one after the
+    other and the ``If-Match`` check that follows compares with a state no other write can
+    change before this one commits. Without the lock, writers holding the same ETag all pass
+    the check and each overwrites the one before (lost updates).
+    """
     if not 0 < goal_id <= MAX_ID:
         raise NotFound(f"Goal {goal_id} not found.")
-    goal = ctx.session.get(Goal, goal_id)
+    if action == "read":
+        goal = ctx.session.get(Goal, goal_id)
+    else:
+        goal = ctx.session.get(
+            Goal, goal_id, with_for_update={"key_share": True}, populate_existing=True
+        )
     if (
         goal is None
         or goal.deleted_at is not None

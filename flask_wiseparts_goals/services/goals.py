@@ -4,23 +4,40 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..domain.distribution import equal_split
 from ..domain.goals import GoalSettings, validate_settings
-from ..domain.periods import Period, Recurrence, period_containing, resolve_shortcut
-from ..domain.rules import CATEGORY_FEATURE, Category, GoalMode, check_places, default_metric, places, step
+from ..domain.periods import Recurrence, period_containing, resolve_shortcut
+from ..domain.rules import (
+    CATEGORY_FEATURE,
+    Category,
+    GoalMode,
+    check_places,
+    default_metric,
+    places,
+    step,
+)
 from ..exceptions import Conflict, ValidationFailed
 from ..models import Goal
 from ..types import AuthTarget
 from .context import Context, goal_target
-from .history import record_changes, record_event, snapshot
+from .history import record_event
 from .structure import Dropped, rebuild
+from .targets import tracked_write
 
 #: Fields whose change rebuilds intervals and allocations.
-STRUCTURE_FIELDS = ("start_date", "end_date", "split_into_subperiods", "split_by_team_members", "team_id", "goal_mode")
+STRUCTURE_FIELDS = (
+    "start_date",
+    "end_date",
+    "split_into_subperiods",
+    "split_by_team_members",
+    "team_id",
+    "goal_mode",
+)
 
 
 def category_enabled(ctx: Context, category: Category) -> bool:
@@ -70,7 +87,9 @@ def _settings(data: Mapping[str, Any], dates: tuple[date, date]) -> GoalSettings
         team_id=data.get("team_id"),
         split_into_subperiods=bool(data.get("split_into_subperiods")),
         split_by_team_members=bool(data.get("split_by_team_members")),
-        goal_mode=(data.get("goal_mode") or GoalMode.TOTAL) if is_activity else data.get("goal_mode"),
+        goal_mode=(data.get("goal_mode") or GoalMode.TOTAL)
+        if is_activity
+        else data.get("goal_mode"),
         daily_target=data.get("daily_target"),
         filters=_clean_filters(data.get("filters") or {}),
         recurrence=data.get("recurrence"),
@@ -150,12 +169,11 @@ def create_goal(ctx: Context, data: Mapping[str, Any]) -> Goal:
         created_by=ctx.identity.user_id,
     )
     goal.intervals = []
-    before = snapshot(goal)
-    rebuild(ctx, goal, settings)
-    ctx.session.add(goal)
-    ctx.session.flush()
-    record_event(ctx, goal, "goal", None, "created", "create")
-    record_changes(ctx, goal, before, "create")
+    with tracked_write(ctx, goal, "create"):
+        rebuild(ctx, goal, settings)
+        ctx.session.add(goal)
+        ctx.session.flush()
+        record_event(ctx, goal, "goal", None, "created", "create")
     return goal
 
 
@@ -199,58 +217,73 @@ def update_goal(ctx: Context, goal: Goal, data: Mapping[str, Any]) -> Goal:
             merged["daily_target"] = None
     settings = _settings(merged, dates)
     _validate(ctx, settings, check_team=settings.team_id != current.team_id, creating=False)
+    if settings.recurrence and not current.recurrence and _has_clone(ctx, goal):
+        raise ValidationFailed(
+            {
+                "recurrence": [
+                    "This goal was already cloned: only the latest goal of a series recurs; "
+                    "set the recurrence on its latest clone."
+                ]
+            }
+        )
     if "metric" in data and not goal.is_activity:
         _check_metric_change(goal, settings.metric or goal.metric)
 
-    before = snapshot(goal)
     structure_changed = any(
         getattr(settings, name) != getattr(current, name) for name in STRUCTURE_FIELDS
     )
-    goal.description = data.get("description", goal.description)
-    goal.metric = settings.metric or goal.metric
-    goal.stretch_aim = settings.stretch_aim
-    goal.filters = dict(settings.filters)
-    goal.recurrence = settings.recurrence
-    goal.recurring_until = settings.recurring_until
-
-    dropped: list[Dropped] = []
-    if structure_changed:
-        mode_changed = settings.goal_mode != current.goal_mode
-        goal.start_date, goal.end_date = settings.start_date, settings.end_date
-        goal.team_id = settings.team_id
-        goal.split_into_subperiods = settings.split_into_subperiods
-        goal.split_by_team_members = settings.split_by_team_members
-        goal.goal_mode = settings.goal_mode
-        if not goal.is_activity and settings.aim is not None:
+    with tracked_write(ctx, goal, "rebuild" if structure_changed else "manual"):
+        old_aim = goal.aim
+        goal.description = data.get("description", goal.description)
+        goal.metric = settings.metric or goal.metric
+        goal.stretch_aim = settings.stretch_aim
+        goal.filters = dict(settings.filters)
+        goal.recurrence = settings.recurrence
+        goal.recurring_until = settings.recurring_until
+        dropped: list[Dropped] = []
+        if structure_changed:
+            goal.start_date, goal.end_date = settings.start_date, settings.end_date
+            goal.team_id = settings.team_id
+            goal.split_into_subperiods = settings.split_into_subperiods
+            goal.split_by_team_members = settings.split_by_team_members
+            mode_changed = settings.goal_mode != goal.goal_mode
+            goal.goal_mode = settings.goal_mode
+            if not goal.is_activity and settings.aim is not None:
+                goal.aim = settings.aim
+            dropped = rebuild(ctx, goal, settings, reset_values=mode_changed)
+        if not goal.is_activity and settings.aim is not None and settings.aim != old_aim:
             goal.aim = settings.aim
-        dropped = rebuild(ctx, goal, settings, reset_values=mode_changed)
-    if not goal.is_activity and settings.aim is not None and settings.aim != before[("aim", None, None, None)]:
-        goal.aim = settings.aim
-        _spread_aim(goal)
-    if goal.is_activity and settings.daily_target is not None:
-        _apply_daily_target(goal, settings)
-    if dropped and not ctx.confirm:
-        raise Conflict(
-            "This change would remove non-zero aims or targets; "
-            "send it again with confirm=true to apply it.",
-            extra={"dropped": [d.as_json(goal.places) for d in dropped]},
-        )
-    from .targets import enforce_aims  # noqa: PLC0415  (targets builds on this module)
-
-    enforce_aims(ctx, goal)
-    ctx.session.flush()
-    record_changes(ctx, goal, before, "rebuild" if structure_changed else "manual")
+            _spread_aim(goal)
+        if goal.is_activity and settings.daily_target is not None:
+            _apply_daily_target(goal, settings.daily_target)
+        if dropped and not ctx.confirm:
+            raise Conflict(
+                "This change would remove non-zero aims or targets; "
+                "send it again with confirm=true to apply it.",
+                extra={"dropped": [d.as_json(goal.places) for d in dropped]},
+            )
     return goal
+
+
+def _has_clone(ctx: Context, goal: Goal) -> bool:
+    clone = sa.select(Goal.id).where(Goal.source_goal_id == goal.id).limit(1)
+    return ctx.session.scalar(clone) is not None
 
 
 def _check_metric_change(goal: Goal, metric: str) -> None:
     allowed = places(metric)
-    values = [goal.aim, goal.stretch_aim] + [i.aim for i in goal.intervals] + [
-        a.target for i in goal.intervals for a in i.allocations
-    ]
+    values = (
+        [goal.aim, goal.stretch_aim]
+        + [i.aim for i in goal.intervals]
+        + [a.target for i in goal.intervals for a in i.allocations]
+    )
     if any(v is not None and check_places(v, allowed) for v in values):
         raise ValidationFailed(
-            {"metric": [f"Existing aims or targets have more than {allowed} decimal places for {metric}."]}
+            {
+                "metric": [
+                    f"Existing aims or targets have more than {allowed} decimal places for {metric}."
+                ]
+            }
         )
 
 
@@ -261,16 +294,14 @@ def _spread_aim(goal: Goal) -> None:
         interval.aim = aim
 
 
-def _apply_daily_target(goal: Goal, settings: GoalSettings) -> None:
-    from .structure import recompute_totals  # noqa: PLC0415
-
+def _apply_daily_target(goal: Goal, daily_target: Decimal) -> None:
+    """A goal-level daily target goes to every interval, or every member when split."""
     for interval in goal.intervals:
         if interval.allocations:
             for allocation in interval.allocations:
-                allocation.daily_target = settings.daily_target
+                allocation.daily_target = daily_target
         else:
-            interval.daily_target = settings.daily_target
-    recompute_totals(goal)
+            interval.daily_target = daily_target
 
 
 def delete_goal(ctx: Context, goal: Goal) -> None:
@@ -300,5 +331,3 @@ def list_goals(
     query = query.order_by(Goal.start_date.desc(), Goal.id.desc())
     goals = ctx.session.scalars(query).all()
     return [goal for goal in goals if ctx.allowed("read", goal_target(goal))]
-
-

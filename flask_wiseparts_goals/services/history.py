@@ -82,8 +82,9 @@ def record_changes(
             }
         )
     if rows:
-        # One executemany whatever the number of members (the ids are not needed back).
-        ctx.session.execute(sa.insert(HistoryEntry), rows)
+        # One Core executemany whatever the number of members (ids are not needed back; the
+        # ORM would split the batch by which columns are None).
+        ctx.session.execute(sa.insert(HistoryEntry.__table__), rows)
     return len(rows)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -29,7 +29,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from ..domain.goals import GoalSettings
 from ..domain.periods import Period
 from ..domain.recurrence import ClonePlan, IntervalValues, Step, carry_values, next_step
 from ..domain.rules import Category, GoalMode
@@ -38,6 +37,7 @@ from ..models import Allocation, Goal, HistoryEntry, Interval
 from ..plugins import HostHooks
 from ..types import Identity, Notification
 from .context import Context, today_in
+from .goals import goal_settings
 from .history import record_changes, record_event, snapshot
 from .structure import rebuild, recompute_totals
 
@@ -378,18 +378,14 @@ def clone_goal(ctx: Context, source: Goal, period: Period) -> tuple[Goal, CloneP
     )
     clone.intervals = []
     before = snapshot(clone)
-    settings = GoalSettings(
-        category=Category(source.category),
-        metric=source.metric,
+    # The source's settings on the new period; values come from the carry plan below.
+    settings = replace(
+        goal_settings(source),
         start_date=period.start,
         end_date=period.end,
-        team_id=source.team_id,
-        split_into_subperiods=source.split_into_subperiods,
-        split_by_team_members=by_members,
-        goal_mode=source.goal_mode,
+        aim=None,
+        daily_target=None,
         filters=clone.filters,
-        recurrence=source.recurrence,
-        recurring_until=source.recurring_until,
     )
     rebuild(ctx, clone, settings)
     plan = carry_values(

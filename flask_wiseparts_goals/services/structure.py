@@ -12,9 +12,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ..domain.distribution import equal_split
 from ..domain.goals import GoalSettings
 from ..domain.periods import count_in, interval_periods
-from ..domain.distribution import equal_split
 from ..domain.rules import Category, GoalMode, step
 from ..exceptions import ValidationFailed
 from ..models import Allocation, Goal, Interval
@@ -77,7 +77,9 @@ def rebuild(
                 start_date=period.start,
                 end_date=period.end,
                 aim=ZERO,
-                daily_target=(default_daily or ZERO) if per_day and not settings.split_by_team_members else None,
+                daily_target=(default_daily or ZERO)
+                if per_day and not settings.split_by_team_members
+                else None,
             )
             interval.allocations = []
             fresh.append(interval)
@@ -90,7 +92,7 @@ def rebuild(
         dropped += _reconcile_allocations(interval, members, default_daily if per_day else None)
         intervals.append(interval)
 
-    for interval in (goal.intervals if reset_values else old.values()):
+    for interval in goal.intervals if reset_values else old.values():
         if interval.aim:
             dropped.append(Dropped(interval.start_date, interval.end_date, "aim", interval.aim))
         dropped += [
@@ -103,7 +105,9 @@ def rebuild(
     if not is_activity and fresh:
         kept = sum((i.aim for i in intervals if i not in fresh), ZERO)
         rest = max((goal.aim or ZERO) - kept, ZERO)
-        for interval, aim in zip(fresh, equal_split(rest, len(fresh), step(goal.metric)), strict=True):
+        for interval, aim in zip(
+            fresh, equal_split(rest, len(fresh), step(goal.metric)), strict=True
+        ):
             interval.aim = aim
     recompute_totals(goal)
     return dropped
@@ -123,9 +127,7 @@ def _reconcile_allocations(
     for position, user_id in enumerate(members):
         allocation = existing.get(user_id)
         if allocation is None:
-            allocation = Allocation(
-                user_id=user_id, target=ZERO, daily_target=default_daily
-            )
+            allocation = Allocation(user_id=user_id, target=ZERO, daily_target=default_daily)
         allocation.position = position
         allocations.append(allocation)
     interval.allocations = allocations

@@ -7,6 +7,7 @@ when confirmed and records the history, so no operation can skip either.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,12 +21,14 @@ from ..domain.distribution import (
 )
 from ..domain.periods import Period
 from ..domain.rules import Category, GoalMode, check_places, places, step
-from ..exceptions import Conflict, NotFound, ValidationFailed
+from ..exceptions import Conflict, MetricSourceError, NotFound, ValidationFailed
 from ..models import Allocation, Goal, Interval
 from ..types import ActualsQuery, Filters
 from .context import Context
 from .history import record_changes, snapshot
 from .structure import members_on, recompute_totals
+
+logger = logging.getLogger("flask_wiseparts_goals")
 
 ZERO = Decimal(0)
 
@@ -299,7 +302,9 @@ def distribute(
         if strategy == "equal":
             result = distribute_equal(interval.aim, members, unit, locked)
         else:
-            weights = _weights(ctx, goal, interval, members, request.get("basis") or "targets", outcome)
+            weights = _weights(
+                ctx, goal, interval, members, request.get("basis") or "targets", outcome
+            )
             result = distribute_proportional(interval.aim, members, weights, unit, locked)
             outcome.fell_back_to_equal = result.fell_back_to_equal
         operation = "distribute"
@@ -338,7 +343,18 @@ def _weights(
             interval_id=interval.id,
             filters=Filters.from_json(goal.filters),
         )
-        answer = ctx.hooks.collect_actuals(ctx.organization_id, goal.category, [query])
+        try:
+            answer = ctx.hooks.collect_actuals(ctx.organization_id, goal.category, [query])
+        except Exception as error:
+            logger.exception(
+                "goals: the metric source failed for %s in organization %s",
+                goal.category,
+                ctx.organization_id,
+            )
+            raise MetricSourceError(
+                f"The metric source of the {goal.category} category failed; distribute by "
+                "targets, or try again later."
+            ) from error
         if answer is None:
             outcome.notes.append(f"No metric source answers the {goal.category} category.")
             return {}

@@ -195,7 +195,24 @@ class Batch:
                     f"The metric source of the {category} category failed; "
                     "its actuals are not available."
                 )
+                self._recover_transaction()
             self._answers[category] = answer
+
+    def _recover_transaction(self) -> None:
+        """After a failed source, make sure the request's transaction still works.
+
+        Sources share the host's session. One that failed inside SQL leaves a PostgreSQL
+        transaction aborted (every later statement is refused until a rollback), which would
+        fail the other categories' sources and the figures too. Tracking only reads, so
+        rolling that dead transaction back loses nothing; one that still works is left alone.
+        (The goals loaded so far are then reloaded on access: more statements, on this
+        failure path only.)
+        """
+        session = self.ctx.session
+        try:
+            session.execute(sa.select(1))
+        except sa.exc.SQLAlchemyError:
+            session.rollback()
 
     def answer(self, category: str) -> CategoryActuals:
         return self._answers.get(category) or CategoryActuals(category)

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DB ?= sqlite:///$(CURDIR)/instance/demo.db
 PORT ?= 5000
 
-.PHONY: venv demo test lint typecheck bench clean
+.PHONY: venv demo test lint typecheck docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir docs/_build
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

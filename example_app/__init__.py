@@ -31,6 +31,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=os.environ.get("EXAMPLE_SECRET_KEY", "example-app-demo-only"),
         # The recurrence job runs from `flask goals ...`/cron in the demo, not in web workers.
         GOALS_SCHEDULER_ENABLED=False,
+        # The API docs' "Authorize" button: pick a demo user by id (X-User-Id), or sign in
+        # on / first and the docs page uses the session cookie.
+        GOALS_API_SPEC_OPTIONS={
+            "components": {
+                "securitySchemes": {
+                    "demo_user": {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": "X-User-Id",
+                        "description": "A demo user id, e.g. acme-admin or acme-rep-anna.",
+                    }
+                }
+            },
+            "security": [{"demo_user": []}],
+        },
     )
     app.config.update(config or {})
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

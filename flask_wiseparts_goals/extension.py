@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pluggy
+import sqlalchemy as sa
 from flask import Flask, g, has_app_context, has_request_context, request
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -57,6 +58,24 @@ def _document_truthfully(api: Api) -> None:
         return {}
 
     api.ma_plugin.converter.add_attribute_function(decimal_pattern)
+
+
+def _follow_host_create_all(db: SQLAlchemy) -> None:
+    """``db.create_all()`` / ``db.drop_all()`` of the host also create / drop the goals_*
+    tables (tests and demos). The tables stay out of the host's ``MetaData``, so the host's own
+    Alembic autogenerate never sees them; production uses ``flask goals db upgrade``."""
+    metadata = db.metadata
+    if metadata.info.get("goals_follows"):
+        return
+    metadata.info["goals_follows"] = True
+    sa.event.listen(
+        metadata,
+        "after_create",
+        lambda target, connection, **kw: Base.metadata.create_all(connection),
+    )
+    sa.event.listen(
+        metadata, "after_drop", lambda target, connection, **kw: Base.metadata.drop_all(connection)
+    )
 
 
 def _document_errors(api: Api) -> None:
@@ -181,6 +200,7 @@ class Goals:
         app.register_blueprint(create_fallback_blueprint(), url_prefix=prefix)
         _document_errors(api)
         app.extensions[EXTENSION_KEY] = GoalsState(app, db, pm, api)
+        _follow_host_create_all(db)
 
         from . import (
             cli_db,  # noqa: F401  (registers "flask goals db")

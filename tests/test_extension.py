@@ -577,3 +577,21 @@ def test_identity_without_timezone_uses_the_configured_default(host):
     assert meta["timezone"] == "Pacific/Kiritimati"
     with app.app_context():
         app.extensions["sqlalchemy"].engine.dispose()
+
+
+def test_the_hosts_create_all_and_drop_all_include_the_goals_tables(host):
+    import sqlalchemy as sa
+    from conftest import make_app
+
+    app = make_app(host)
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        db.drop_all()
+        assert not [t for t in sa.inspect(db.engine).get_table_names() if t.startswith("goals_")]
+        db.create_all()
+        names = set(sa.inspect(db.engine).get_table_names())
+        assert {"goals_goal", "goals_interval", "goals_allocation", "goals_history"} <= names
+        # ...without the host's metadata knowing them (its Alembic autogenerate stays clean)
+        assert not [t for t in db.metadata.tables if t.startswith("goals_")]
+        db.session.remove()
+        db.engine.dispose()

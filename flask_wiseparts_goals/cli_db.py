@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from sqlalchemy.engine import Engine
 
 from .cli import goals_cli
 from .migrations import runner
@@ -15,8 +16,9 @@ def db_cli() -> None:
     goals_alembic_version; the host's alembic_version is never touched)."""
 
 
-def _engine():  # type: ignore[no-untyped-def]
-    return current_app.extensions["goals"].db.engine
+def _engine() -> Engine:
+    engine: Engine = current_app.extensions["goals"].db.engine
+    return engine
 
 
 @db_cli.command("upgrade")

@@ -8,7 +8,10 @@ change the host's pages. It is a plain Flask blueprint, so it is not in the Open
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import Blueprint, Response, current_app, request
+from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import PathConverter
 
@@ -27,9 +30,7 @@ class AnyPathConverter(PathConverter):
 def create_fallback_blueprint() -> Blueprint:
     blp = Blueprint("goals_fallback", __name__)
     blp.register_error_handler(HTTPException, handle_http_exception)
-    blp.record_once(
-        lambda state: state.app.url_map.converters.setdefault("goals_any_path", AnyPathConverter)
-    )
+    blp.record_once(_register_converter)
     blp.add_url_rule("/", "unmatched", unmatched, methods=METHODS, defaults={"path": ""})
     blp.add_url_rule("/<goals_any_path:path>", "unmatched", unmatched, methods=METHODS)
     return blp
@@ -53,7 +54,11 @@ def allowed_methods() -> list[str]:
     return sorted(allowed)
 
 
-def unmatched(path: str) -> None:
+def _register_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("goals_any_path", AnyPathConverter)
+
+
+def unmatched(path: str) -> NoReturn:
     allowed = allowed_methods()
     if allowed:
         raise MethodNotAllowed(valid_methods=allowed)

@@ -19,7 +19,7 @@ TABLE_PREFIX = "goals_"
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Only ``goals_*`` tables (and what belongs to them) are compared or migrated."""
     if type_ == "table":
-        return bool(name) and name.startswith(TABLE_PREFIX) and name != VERSION_TABLE
+        return name is not None and name.startswith(TABLE_PREFIX) and name != VERSION_TABLE
     return True
 
 

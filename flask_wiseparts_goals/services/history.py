@@ -58,7 +58,9 @@ def record_changes(
     Call after ``session.flush()`` so that new intervals have ids.
     """
     after = snapshot(goal) if after is None else after
-    interval_ids = {(i.start_date, i.end_date): i.id for i in goal.intervals}
+    interval_ids: dict[tuple[date | None, date | None], int] = {
+        (i.start_date, i.end_date): i.id for i in goal.intervals
+    }
     rows = []
     for key in dict.fromkeys([*before, *after]):
         old, new = before.get(key), after.get(key)
@@ -84,7 +86,7 @@ def record_changes(
     if rows:
         # One Core executemany whatever the number of members (ids are not needed back; the
         # ORM would split the batch by which columns are None).
-        ctx.session.execute(sa.insert(HistoryEntry.__table__), rows)
+        ctx.session.execute(sa.insert(HistoryEntry.__table__), rows)  # type: ignore[arg-type]
     return len(rows)
 
 

@@ -154,6 +154,7 @@ def update_interval(ctx: Context, goal: Goal, interval: Interval, data: Mapping[
         if _per_day(goal):
             interval.daily_target = daily
         else:
+            assert aim is not None  # checked above
             interval.aim = aim
 
 

@@ -1,2 +1,5 @@
-"""Benchmarks: run one with ``python -m bench.<name>`` from the repository root. Never part of the
-test suite's pass/fail (SPEC §5)."""
+"""Benchmarks, never part of the test suite's pass/fail (SPEC §5).
+
+``python -m bench`` (``make bench``) runs every scenario next to its floor and writes
+``bench/results/latest.json``; ``python -m bench.<name>`` runs one. See docs/performance.md.
+"""

@@ -1,4 +1,4 @@
-"""Distribution at scale: equal and proportional over 1,000 members × 12 intervals.
+"""Distribution at scale: equal and proportional over 1,000 members x 12 intervals.
 
 For every interval of a yearly goal split by month and by members, ``POST .../distribute`` runs
 through the real API (schema, service, exceed check, history). Reported per strategy: the median
@@ -7,7 +7,8 @@ statement count must not grow with the number of members. The floor is a plain S
 ``executemany`` UPDATE of the same allocation rows in the same run; the ratio is the figure.
 
 Run from the repository root: ``python -m bench.bench_distribute`` (``--small`` for a quick run,
-``--database-url`` for another database than a temporary SQLite file).
+``--database-url`` for another database than a temporary SQLite file), or as part of every
+scenario with ``python -m bench``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import argparse
 import statistics
 import tempfile
 import time
-from contextlib import contextmanager
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,20 @@ from sqlalchemy.orm import DeclarativeBase
 
 from flask_wiseparts_goals import Goals, Identity, hookimpl
 from flask_wiseparts_goals.models import Allocation, Base
+
+from .common import backend, counting
+
+
+@dataclass(frozen=True)
+class Size:
+    #: Members of the goal's team: every interval's allocations are distributed among them.
+    members: int
+    #: The same goal on a team this size: its statement count must be the same.
+    reference_members: int = 100
+
+
+FULL = Size(members=1000)
+SMALL = Size(members=200)
 
 
 class Host:
@@ -51,20 +67,6 @@ class HostBase(DeclarativeBase):
     pass
 
 
-@contextmanager
-def counting(engine: sa.Engine):
-    statements: list[str] = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-
-
 def make_app(url: str, members: int) -> Flask:
     app = Flask("bench_distribute")
     app.config.update(SQLALCHEMY_DATABASE_URI=url, TESTING=True, GOALS_SCHEDULER_ENABLED=False)
@@ -77,7 +79,21 @@ def make_app(url: str, members: int) -> Flask:
     return app
 
 
-def run(url: str, members: int) -> dict[str, Any]:
+def run(size: Size, url: str) -> dict[str, Any]:
+    """Both strategies over ``size.members`` and over ``size.reference_members`` (statements
+    only), on ``url`` (its goals tables are dropped first)."""
+    result = measure(url, size.members)
+    reference = measure(url, size.reference_members)
+    result["db"] = backend(url)
+    result["reference_members"] = size.reference_members
+    for strategy in ("equal", "proportional"):
+        result[strategy]["reference_statements"] = reference[strategy]["statements"]
+    return result
+
+
+def measure(url: str, members: int) -> dict[str, Any]:
+    """A yearly goal split by month and ``members``; each interval distributed by the API with
+    each strategy, then the floor: a Core executemany UPDATE of the same rows, per interval."""
     app = make_app(url, members)
     client = app.test_client()
     goal = client.post(
@@ -110,7 +126,11 @@ def run(url: str, members: int) -> dict[str, Any]:
                 times.append(time.perf_counter() - started)
             assert response.status_code == 200, response.json
             counts.append(len(statements))
-        result[strategy] = {"median_s": statistics.median(times), "statements": max(counts)}
+        result[strategy] = {
+            "median_s": statistics.median(times),
+            "statements": max(counts),
+            "runs": len(times),
+        }
     with app.app_context():
         rows = (
             app.extensions["sqlalchemy"]
@@ -125,45 +145,52 @@ def run(url: str, members: int) -> dict[str, Any]:
             .where(table.c.id == sa.bindparam("row_id"))
             .values(target=sa.bindparam("new_target"))
         )
+        app.extensions["sqlalchemy"].session.remove()
         per_interval = len(rows) // len(intervals)
-        started = time.perf_counter()
+        floor_times = []
         for start in range(0, len(rows), per_interval):
+            parameters = [
+                {"row_id": row.id, "new_target": Decimal(row.target) + 1}
+                for row in rows[start : start + per_interval]
+            ]
+            started = time.perf_counter()
             with engine.begin() as connection:
-                connection.execute(
-                    update,
-                    [
-                        {"row_id": row.id, "new_target": Decimal(row.target) + 1}
-                        for row in rows[start : start + per_interval]
-                    ],
-                )
-        result["floor_median_s"] = (time.perf_counter() - started) / len(intervals)
+                connection.execute(update, parameters)
+            floor_times.append(time.perf_counter() - started)
+        result["floor_median_s"] = statistics.median(floor_times)
     engine.dispose()
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--small", action="store_true", help="200 members instead of 1,000")
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
-    args = parser.parse_args()
-    members = 200 if args.small else 1000
+    args = parser.parse_args(argv)
+    size = SMALL if args.small else FULL
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        big, small = run(url, members), run(url, 100)
-    print(f"distribute over {members} members x {big['intervals']} intervals ({url.split(':')[0]})")
+        result = run(size, url)
+    print(
+        f"distribute over {size.members} members x {result['intervals']} intervals ({result['db']})"
+    )
     print(
         f"{'strategy':<14}{'median ms':>11}{'floor ms':>10}{'ratio':>8}"
-        f"{'stmts':>7}{'stmts@100':>11}"
+        f"{'stmts':>7}{f'stmts@{size.reference_members}':>11}"
     )
+    floor = result["floor_median_s"]
     for strategy in ("equal", "proportional"):
-        row, ref = big[strategy], small[strategy]
-        ratio = row["median_s"] / big["floor_median_s"]
+        row = result[strategy]
         print(
-            f"{strategy:<14}{row['median_s'] * 1000:>11.1f}{big['floor_median_s'] * 1000:>10.1f}"
-            f"{ratio:>8.1f}{row['statements']:>7}{ref['statements']:>11}"
+            f"{strategy:<14}{row['median_s'] * 1000:>11.1f}{floor * 1000:>10.1f}"
+            f"{row['median_s'] / floor:>8.1f}{row['statements']:>7}"
+            f"{row['reference_statements']:>11}"
         )
-        if row["statements"] != ref["statements"]:
-            print(f"  ! statements grow with members: {ref['statements']} -> {row['statements']}")
+        if row["statements"] != row["reference_statements"]:
+            print(
+                f"  ! statements grow with members: {row['reference_statements']} -> "
+                f"{row['statements']}"
+            )
 
 
 if __name__ == "__main__":

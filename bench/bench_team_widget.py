@@ -11,10 +11,12 @@ Reported, as medians over ``--runs`` requests:
 - ``GET /widgets/team`` (every goal) and ``GET /widgets/team?team_id=...`` (one team's goals);
 - the SQL statements of one request (the extension's and the source's);
 - the time of the source's hook itself;
-- the time Flask takes to serve the very same JSON from memory, and the ratio.
+- the time bare Flask takes to serve the very same JSON from memory (the floor), and the ratio.
 
 Run from the repository root: ``python -m bench.bench_team_widget`` (about a minute; ``--small``
-for a quick run, ``--database-url`` for another database than a temporary SQLite file).
+for a quick run, ``--database-url`` for another database than a temporary SQLite file), or as
+part of every scenario with ``python -m bench`` (docs/performance.md). :func:`build` and
+:func:`load_goals` also make the fixture of :mod:`bench.bench_tracking`.
 """
 
 from __future__ import annotations
@@ -26,21 +28,23 @@ import tempfile
 import time
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, jsonify
+from flask import Flask, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
 
 from flask_wiseparts_goals import ActualsQuery, ActualsResult, Goals, Identity, hookimpl
 from flask_wiseparts_goals.domain.periods import Period, month_splits, weekdays
 from flask_wiseparts_goals.models import Allocation, Base, Goal, Interval
+
+from .common import backend, counting, dispose, floor_seconds, median_seconds
 
 ORG = "org-1"
 AS_OF = date(2026, 6, 15)
@@ -55,6 +59,14 @@ class Size:
     goals: int
     lines: int
     runs: int
+    #: Teams of ``team_size`` holding the goals (0: as many as the users fill).
+    teams: int = 0
+    #: When > 0, one more goal, on a team of the first ``wide_team`` users (progress at scale).
+    wide_team: int = 0
+
+    @property
+    def team_count(self) -> int:
+        return self.teams or self.users // self.team_size
 
 
 FULL = Size(users=500, team_size=25, goals=300, lines=1_000_000, runs=15)
@@ -82,20 +94,28 @@ sales_line = sa.Table(
 )
 
 
+#: The team holding the extra goal of ``Size.wide_team`` members.
+WIDE_TEAM = "team-wide"
+
+
 @dataclass
 class BenchHost:
-    """The host's hooks: an admin of a 500-user organization, and a sales metric source."""
+    """The host's hooks: an admin of a 500-user organization (or the user named by the
+    ``X-User`` header, for ``/widgets/me``), and a sales metric source."""
 
     db: SQLAlchemy
     teams: dict[str, list[str]]
     source_seconds: list[float] = field(default_factory=list)
-    #: What ``/bench/memory`` serves: the widget's JSON, parsed, kept in memory.
-    payload: dict[str, Any] = field(default_factory=dict)
+    #: Calls of ``goals_collect_actuals``, for every category (the source answers sales only).
+    actuals_calls: int = 0
 
     @hookimpl
     def goals_identity(self) -> Identity:
         return Identity(
-            user_id="admin", organization_id=ORG, team_ids=frozenset(self.teams), roles={"admin"}
+            user_id=request.headers.get("X-User", "admin"),
+            organization_id=ORG,
+            team_ids=frozenset(self.teams),
+            roles={"admin"},
         )
 
     @hookimpl
@@ -110,6 +130,7 @@ class BenchHost:
     def goals_collect_actuals(
         self, organization_id: str, category: str, queries: Sequence[ActualsQuery]
     ) -> dict[str, ActualsResult] | None:
+        self.actuals_calls += 1
         if category != "sales":
             return None
         started = time.perf_counter()
@@ -174,32 +195,54 @@ class BenchHost:
 
 
 def build(size: Size, url: str) -> tuple[Flask, BenchHost]:
+    """The bench host app on ``url``, its sales lines and goals. Drops the bench's and the
+    goals' tables first: use a scratch database."""
     app = Flask("bench_team_widget")
     app.config.update(SQLALCHEMY_DATABASE_URI=url, GOALS_SCHEDULER_ENABLED=False)
     db = SQLAlchemy(model_class=HostBase)
     db.init_app(app)
-    users = [f"user-{i:03d}" for i in range(size.users)]
-    teams = {
-        f"team-{i:02d}": users[i * size.team_size : (i + 1) * size.team_size]
-        for i in range(size.users // size.team_size)
-    }
-    host = BenchHost(db, teams)
+    host = BenchHost(db, {})
     Goals(app, plugins=[host], entry_points=False)
-    app.add_url_rule("/bench/memory", "bench_memory", lambda: jsonify(host.payload))
     with app.app_context():
         engine = db.engine
         metadata.drop_all(engine)
-        Base.metadata.drop_all(engine)
         metadata.create_all(engine)
+        with engine.begin() as connection:
+            _insert_lines(connection, users_of(size), size.lines)
+    load_goals(app, host, size)
+    return app, host
+
+
+def users_of(size: Size) -> list[str]:
+    return [f"user-{i:03d}" for i in range(size.users)]
+
+
+def load_goals(app: Flask, host: BenchHost, size: Size) -> None:
+    """(Re)create the goals tables with ``size``'s goals and teams; the sales lines stay.
+
+    Goals ``1..size.goals`` go round-robin to the teams; with ``size.wide_team``, goal
+    ``size.goals + 1`` is on :data:`WIDE_TEAM`."""
+    users = users_of(size)
+    teams = {
+        f"team-{i:02d}": users[i * size.team_size : (i + 1) * size.team_size]
+        for i in range(size.team_count)
+    }
+    goal_teams = [sorted(teams)[goal_id % len(teams)] for goal_id in range(1, size.goals + 1)]
+    if size.wide_team:
+        teams[WIDE_TEAM] = users[: size.wide_team]
+        goal_teams.append(WIDE_TEAM)
+    host.teams.clear()
+    host.teams.update(teams)
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+        Base.metadata.drop_all(engine)
         Base.metadata.create_all(engine)
         with engine.begin() as connection:
-            _insert_lines(connection, users, size.lines)
-            _insert_goals(connection, teams, size.goals)
+            _insert_goals(connection, teams, goal_teams)
         if engine.dialect.name == "postgresql":
             # Statistics and a visibility map, so the source's GROUP BY is an index-only scan.
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(sa.text("VACUUM ANALYZE"))
-    return app, host
 
 
 def _insert_lines(connection: sa.Connection, users: list[str], count: int) -> None:
@@ -222,15 +265,16 @@ def _insert_lines(connection: sa.Connection, users: list[str], count: int) -> No
         )
 
 
-def _insert_goals(connection: sa.Connection, teams: dict[str, list[str]], count: int) -> None:
-    """Yearly sales goals split by month and by their team's members, bulk-inserted."""
+def _insert_goals(
+    connection: sa.Connection, teams: dict[str, list[str]], goal_teams: list[str]
+) -> None:
+    """Yearly sales goals (goal ``i + 1`` on ``goal_teams[i]``) split by month and by their
+    team's members, bulk-inserted."""
     now = datetime.now(UTC)
     months = month_splits(YEAR)
-    team_ids = sorted(teams)
     goals, intervals, allocations = [], [], []
     interval_id = allocation_id = 0
-    for goal_id in range(1, count + 1):
-        team_id = team_ids[goal_id % len(team_ids)]
+    for goal_id, team_id in enumerate(goal_teams, start=1):
         aim = Decimal(120_000) + goal_id
         goals.append(
             {
@@ -282,42 +326,9 @@ def _insert_goals(connection: sa.Connection, teams: dict[str, list[str]], count:
         connection.execute(sa.insert(Allocation), allocations[offset : offset + 20_000])
 
 
-def median_seconds(call: Callable[[], Any], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--small", action="store_true", help="a tenth of the data, fewer runs")
-    parser.add_argument("--runs", type=int, help="requests per measure (median)")
-    parser.add_argument("--database-url", help="default: a temporary SQLite file")
-    args = parser.parse_args(argv)
-    size = SMALL if args.small else FULL
-    runs = args.runs or size.runs
-
-    with tempfile.TemporaryDirectory() as directory:
-        url = args.database_url or f"sqlite:///{Path(directory) / 'bench.db'}"
-        started = time.perf_counter()
-        app, host = build(size, url)
-        setup = time.perf_counter() - started
-        print(
-            f"setup: {size.users} users, {size.goals} goals x 12 intervals x {size.team_size} "
-            f"members, {size.lines:,} sales lines on {sa.make_url(url).get_backend_name()} "
-            f"in {setup:.1f} s"
-        )
-        with app.app_context():
-            _measure(app, host, runs)
-            engine = app.extensions["sqlalchemy"].engine
-            app.extensions["sqlalchemy"].session.remove()
-            engine.dispose()
-
-
-def _measure(app: Flask, host: BenchHost, runs: int) -> None:
+def measure(app: Flask, host: BenchHost, runs: int) -> dict[str, Any]:
+    """``GET /widgets/team`` for every goal and for one team, its statements and actuals calls,
+    the metric source's share, and the floor: the same JSON from memory with bare Flask."""
     client = app.test_client()
     engine = app.extensions["sqlalchemy"].engine
     every = f"/api/goals/widgets/team?as_of={AS_OF}"
@@ -328,41 +339,75 @@ def _measure(app: Flask, host: BenchHost, runs: int) -> None:
         assert response.status_code == 200, response.get_data(as_text=True)
         return response
 
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    host.payload = get(every).get_json()  # warm-up: caches, query compilation
-    calls_before = len(host.source_seconds)
-    sa.event.listen(engine, "before_cursor_execute", count)
-    get(every)
-    sa.event.remove(engine, "before_cursor_execute", count)
-    calls = len(host.source_seconds) - calls_before
-    shown = sum(len(category["goals"]) for category in host.payload["categories"])
-    queries = shown * 2
+    payload = get(every).get_json()  # warm-up: caches, query compilation
+    calls_before = host.actuals_calls
+    with counting(engine) as statements:
+        get(every)
+    calls = host.actuals_calls - calls_before
+    shown = sum(len(category["goals"]) for category in payload["categories"])
 
     host.source_seconds.clear()
     widget = median_seconds(lambda: get(every), runs)
     source = statistics.median(host.source_seconds)
     get(one_team)
     team = median_seconds(lambda: get(one_team), runs)
+    return {
+        "goals": shown,
+        "actuals_queries": shown * 2,
+        "payload_kib": len(get(every).get_data()) / 1024,
+        "runs": runs,
+        "median_s": widget,
+        "source_median_s": source,
+        "one_team_median_s": team,
+        "floor_median_s": floor_seconds(payload, runs),
+        "statements": len(statements),
+        "actuals_calls": calls,
+    }
 
-    get("/bench/memory")
-    memory = median_seconds(lambda: get("/bench/memory"), runs)
-    size_kb = len(get("/bench/memory").get_data()) / 1024
 
-    print(f"team widget, every goal ({shown} goals, {queries} actuals queries, {size_kb:.0f} KiB):")
-    print(f"  median latency          {widget * 1000:8.1f} ms  over {runs} requests")
+def run(size: Size, url: str) -> dict[str, Any]:
+    """Build the fixture on ``url`` (dropping what is there) and measure the team widget."""
+    started = time.perf_counter()
+    app, host = build(size, url)
+    setup = time.perf_counter() - started
+    try:
+        with app.app_context():
+            return {"db": backend(url), "setup_s": setup, **measure(app, host, size.runs)}
+    finally:
+        dispose(app)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", action="store_true", help="a tenth of the data, fewer runs")
+    parser.add_argument("--runs", type=int, help="requests per measure (median)")
+    parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    args = parser.parse_args(argv)
+    size = SMALL if args.small else FULL
+
+    with tempfile.TemporaryDirectory() as directory:
+        url = args.database_url or f"sqlite:///{Path(directory) / 'bench.db'}"
+        result = run(size if args.runs is None else replace(size, runs=args.runs), url)
+    print(
+        f"setup: {size.users} users, {size.goals} goals x 12 intervals x {size.team_size} "
+        f"members, {size.lines:,} sales lines on {result['db']} in {result['setup_s']:.1f} s"
+    )
+    widget, source, floor = result["median_s"], result["source_median_s"], result["floor_median_s"]
+    statements = result["statements"]
+    print(
+        f"team widget, every goal ({result['goals']} goals, {result['actuals_queries']} actuals "
+        f"queries, {result['payload_kib']:.0f} KiB):"
+    )
+    print(f"  median latency          {widget * 1000:8.1f} ms  over {result['runs']} requests")
     print(f"  of which metric source  {source * 1000:8.1f} ms  (its one GROUP BY and lookups)")
     print(
-        f"  SQL statements          {len(statements):8d}     "
-        f"({len(statements) - 1} extension + 1 source), {calls} actuals call(s)"
+        f"  SQL statements          {statements:8d}     "
+        f"({statements - 1} extension + 1 source), {result['actuals_calls']} actuals call(s)"
     )
-    print(f"team widget, one team     {team * 1000:8.1f} ms")
-    print(f"same JSON from memory     {memory * 1000:8.1f} ms  (Flask + jsonify)")
-    print(f"ratio widget / memory     {widget / memory:8.1f} x")
-    print(f"ratio without the source  {(widget - source) / memory:8.1f} x")
+    print(f"team widget, one team     {result['one_team_median_s'] * 1000:8.1f} ms")
+    print(f"same JSON from memory     {floor * 1000:8.1f} ms  (bare Flask + jsonify)")
+    print(f"ratio widget / memory     {widget / floor:8.1f} x")
+    print(f"ratio without the source  {(widget - source) / floor:8.1f} x")
 
 
 if __name__ == "__main__":

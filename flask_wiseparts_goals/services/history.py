@@ -7,12 +7,13 @@ history rows by hand, so no operation can forget one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..models import Goal, HistoryEntry, utcnow
+from ..models import Goal, HistoryEntry, Interval, utcnow
 from .context import Context
 
 #: (field, interval start, interval end, member) → value; goal-level keys have no bounds.
@@ -28,13 +29,17 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
-def snapshot(goal: Goal) -> Snapshot:
-    """Every recorded value of a goal (aims, stretch aim, targets, daily targets)."""
+def snapshot(goal: Goal, intervals: Iterable[Interval] | None = None) -> Snapshot:
+    """Every recorded value of a goal (aims, stretch aim, targets, daily targets).
+
+    :param intervals: only these intervals (a write that touches one interval need not read
+        the allocations of the others); default every interval.
+    """
     values: Snapshot = {
         ("aim", None, None, None): goal.aim,
         ("stretch_aim", None, None, None): goal.stretch_aim,
     }
-    for interval in goal.intervals:
+    for interval in goal.intervals if intervals is None else intervals:
         start, end = interval.start_date, interval.end_date
         values[("aim", start, end, None)] = interval.aim
         values[("daily_target", start, end, None)] = interval.daily_target

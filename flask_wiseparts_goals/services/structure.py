@@ -7,6 +7,7 @@ non-zero value that would disappear is reported so the caller can ask for confir
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
@@ -134,17 +135,21 @@ def _reconcile_allocations(
     return dropped
 
 
-def recompute_totals(goal: Goal) -> None:
+def recompute_totals(goal: Goal, intervals: Sequence[Interval] | None = None) -> None:
     """Derive what is computed: per-day effective targets, activity interval aims, the activity
-    goal's aim. Sales and orders aims are set by people and are left alone."""
-    for interval in goal.intervals:
+    goal's aim. Sales and orders aims are set by people and are left alone.
+
+    :param intervals: the intervals whose values changed (default: all of them).
+    """
+    scope = goal.intervals if intervals is None else intervals
+    for interval in scope:
         for allocation in interval.allocations:
             if allocation.goal_id is None:
                 allocation.goal = goal
     if goal.category != Category.ACTIVITIES:
         return
     per_day = goal.goal_mode == GoalMode.PER_BUSINESS_DAY
-    for interval in goal.intervals:
+    for interval in scope:
         days = Decimal(interval.business_days)
         for allocation in interval.allocations:
             if per_day:

@@ -37,21 +37,28 @@ def _fmt(value: Decimal, places_: int) -> str:
     return format(value.quantize(Decimal(1).scaleb(-places_)), "f")
 
 
-def enforce_aims(ctx: Context, goal: Goal) -> None:
+def enforce_aims(ctx: Context, goal: Goal, intervals: Sequence[Interval] | None = None) -> None:
     """Refuse (409) or, with ``ctx.confirm``, cascade allocations that exceed their interval aim
     and interval aims that exceed the goal aim (SPEC §3 "Exceeding the goal").
 
     Cascade: interval aim := its allocation total, then goal aim := the sum of interval aims.
     Under-allocation is allowed. Activity goals derive their aims, so they never exceed.
+
+    :param intervals: the intervals whose allocations changed (default: all); the others held
+        the rule before the write and keep their aims.
     """
     if goal.category == Category.ACTIVITIES:
         return
     places_ = goal.places
     interval_changes: list[dict[str, Any]] = []
     proposed_aims = []
+    scope = goal.intervals if intervals is None else intervals
     for interval in goal.intervals:
+        if interval not in scope or not interval.allocations:
+            proposed_aims.append(interval.aim)
+            continue
         allocated = sum((a.target for a in interval.allocations), ZERO)
-        proposed = max(interval.aim, allocated) if interval.allocations else interval.aim
+        proposed = max(interval.aim, allocated)
         if proposed != interval.aim:
             interval_changes.append(
                 {
@@ -85,17 +92,24 @@ def enforce_aims(ctx: Context, goal: Goal) -> None:
 
 
 @contextmanager
-def tracked_write(ctx: Context, goal: Goal, operation: str) -> Iterator[None]:
+def tracked_write(
+    ctx: Context, goal: Goal, operation: str, *, intervals: Sequence[Interval] | None = None
+) -> Iterator[None]:
     """Around a change of aims or targets: derive totals, check (or cascade) the exceed rule,
-    then record history — the change under ``operation``, the cascade under ``"cascade"``."""
-    before = snapshot(goal)
+    then record history — the change under ``operation``, the cascade under ``"cascade"``.
+
+    :param intervals: when the write touches only these intervals (and goal-level values),
+        the other intervals' allocations are not read at all.
+    """
+    scope = None if intervals is None else list(intervals)
+    before = snapshot(goal, scope)
     yield
-    recompute_totals(goal)
-    changed = snapshot(goal)
-    enforce_aims(ctx, goal)
+    recompute_totals(goal, scope)
+    changed = snapshot(goal, scope)
+    enforce_aims(ctx, goal, scope)
     ctx.session.flush()
     record_changes(ctx, goal, before, operation, after=changed)
-    record_changes(ctx, goal, changed, "cascade")
+    record_changes(ctx, goal, changed, "cascade", after=snapshot(goal, scope))
 
 
 def find_interval(goal: Goal, interval_id: int) -> Interval:
@@ -150,7 +164,7 @@ def update_interval(ctx: Context, goal: Goal, interval: Interval, data: Mapping[
         _check_value(errors, "daily_target", daily, goal)
     if errors:
         raise ValidationFailed(errors)
-    with tracked_write(ctx, goal, "manual"):
+    with tracked_write(ctx, goal, "manual", intervals=[interval]):
         if _per_day(goal):
             interval.daily_target = daily
         else:
@@ -244,7 +258,7 @@ def set_allocations(
         raise ValidationFailed({"allocations": errors})
     _members_or_422(ctx, goal, interval, [e["user_id"] for e in entries], "allocations")
     by_user = {a.user_id: a for a in current_allocations(ctx, goal, interval, attach=True)}
-    with tracked_write(ctx, goal, "manual"):
+    with tracked_write(ctx, goal, "manual", intervals=[interval]):
         for entry in entries:
             allocation = by_user[entry["user_id"]]
             if _per_day(goal):
@@ -309,7 +323,7 @@ def distribute(
             result = distribute_proportional(interval.aim, members, weights, unit, locked)
             outcome.fell_back_to_equal = result.fell_back_to_equal
         operation = "distribute"
-    with tracked_write(ctx, goal, operation):
+    with tracked_write(ctx, goal, operation, intervals=[interval]):
         for user_id, value in result.values.items():
             _set_value(goal, by_user[user_id], value)
     return outcome

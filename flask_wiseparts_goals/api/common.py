@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, request
 from flask_smorest import Blueprint, Page
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from ..exceptions import GoalsHTTPError, Unauthorized, UnsupportedMediaType
@@ -83,8 +85,27 @@ def handle_http_exception(error: HTTPException) -> tuple[dict[str, Any], int, di
     return payload, error.code or 500, headers
 
 
+class JSONParser(FlaskParser):
+    """flask-smorest's parser, except that every body Python's JSON decoder refuses is a 400
+    "Invalid JSON body": also an integer of more digits than Python converts (a ``ValueError``
+    that is not a ``JSONDecodeError``) and nesting deeper than the recursion limit, which would
+    otherwise escape as 500s."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise  # webargs' own handling (an empty body is no body)
+        except (ValueError, RecursionError) as error:
+            return self._handle_invalid_json_error(error, req)  # type: ignore[arg-type]
+
+
+class GoalsBlueprint(Blueprint):
+    ARGUMENTS_PARSER = JSONParser()
+
+
 def make_blueprint(name: str, description: str) -> Blueprint:
-    blp = Blueprint(name, __name__, description=description)
+    blp = GoalsBlueprint(name, __name__, description=description)
     blp.register_error_handler(HTTPException, handle_http_exception)
     # Who is calling is settled first: an anonymous request is a 401 before anything else.
     blp.before_request(_identify)

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
+from flask_smorest.error_handler import ErrorSchema
 
 from ..exceptions import PreconditionFailed
 from ..models import Goal, Interval
@@ -13,6 +14,7 @@ from ..schemas.goals import ConfirmArgsSchema, IntervalSchema
 from ..schemas.targets import (
     AllocationsInputSchema,
     AllocationsSchema,
+    CopySchema,
     DistributeResultSchema,
     DistributeSchema,
     IntervalUpdateSchema,
@@ -80,9 +82,12 @@ class IntervalItem(MethodView):
 
 @blp.route("/goals/<int:goal_id>/intervals/<int:interval_id>/copy")
 class IntervalCopy(MethodView):
+    @blp.arguments(CopySchema, required=False)
     @blp.arguments(ConfirmArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, IntervalSchema(many=True))
-    def post(self, goal_id: int, interval_id: int, confirm: bool) -> list[Interval]:
+    def post(
+        self, _body: dict[str, Any], goal_id: int, interval_id: int, confirm: bool
+    ) -> list[Interval]:
         """Copy this interval's values (members' targets or daily targets, or its own target)
         to every other interval of the goal. Per-day effective totals are recomputed on each
         interval's business days. Optional ``If-Match``: the ETag of ``GET .../intervals``."""
@@ -129,6 +134,9 @@ class Distribute(MethodView):
     @blp.arguments(DistributeSchema)
     @blp.arguments(ConfirmArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, DistributeResultSchema)
+    @blp.alt_response(
+        502, schema=ErrorSchema, description="basis=actuals: the metric source failed."
+    )
     def post(
         self, data: dict[str, Any], goal_id: int, interval_id: int, confirm: bool
     ) -> dict[str, Any]:

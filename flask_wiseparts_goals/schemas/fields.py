@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -9,6 +10,9 @@ from typing import Any
 import marshmallow as ma
 
 from ..domain.rules import MAX_VALUE, check_places
+
+#: What a decimal string looks like on the wire: ASCII digits, an optional sign and fraction.
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 class DecimalString(ma.fields.Decimal):
@@ -38,6 +42,8 @@ class DecimalString(ma.fields.Decimal):
             raise self.make_error("invalid")
         if isinstance(value, float):
             raise self.make_error("float")
+        if isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(value):
+            raise self.make_error("invalid")  # "1_000", " 1", "1e3", non-ASCII digits
         number: Decimal = super()._deserialize(value, attr, data, **kwargs)
         if abs(number) > MAX_VALUE:
             raise self.make_error("too_large")
@@ -60,7 +66,27 @@ class DecimalString(ma.fields.Decimal):
         return format(number, "f")
 
 
-class HostIdField(ma.fields.String):
+def storable_text(value: str) -> None:
+    """Validator: text every supported database stores as sent. PostgreSQL refuses NUL
+    characters, and UTF-8 cannot encode the lone surrogates a JSON ``"\\ud800"`` escape gives."""
+    if "\x00" in value:
+        raise ma.ValidationError("Must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ma.ValidationError("Must be valid Unicode text (no lone surrogates).") from None
+
+
+class TextField(ma.fields.String):
+    """A string that every supported database can store (:func:`storable_text`)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
+        storable_text(text)
+        return text
+
+
+class HostIdField(TextField):
     """An opaque id of the host (user, team, customer...): 1 to 64 characters."""
 
     def __init__(self, **kwargs: Any) -> None:

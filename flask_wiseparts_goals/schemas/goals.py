@@ -14,9 +14,7 @@ from marshmallow import EXCLUDE, RAISE, fields, validate, validates_schema
 
 from ..domain.periods import Recurrence, Shortcut
 from ..domain.rules import Category, Channel, GoalMode, Metric
-from .fields import DecimalString, HostIdField, unique_list
-
-_ids = {"validate": unique_list}
+from .fields import DecimalString, HostIdField, TextField, unique_list
 
 
 class StrictSchema(ma.Schema):
@@ -25,8 +23,8 @@ class StrictSchema(ma.Schema):
 
 
 class IncludeExcludeSchema(StrictSchema):
-    include = fields.List(HostIdField(), load_default=list, **_ids)
-    exclude = fields.List(HostIdField(), load_default=list, **_ids)
+    include = fields.List(HostIdField(), load_default=list, validate=unique_list)
+    exclude = fields.List(HostIdField(), load_default=list, validate=unique_list)  # type: ignore[assignment]  # the JSON name; Schema.exclude is per instance
 
     @validates_schema
     def _disjoint(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -51,15 +49,17 @@ class FiltersSchema(StrictSchema):
     wholesaler_branches = fields.List(
         HostIdField(),
         metadata={"description": "Sales and orders, only for goals without a team."},
-        **_ids,
+        validate=unique_list,
     )
     activity_types = fields.List(
-        HostIdField(), metadata={"description": "Activities (e.g. visit, inbound_call)."}, **_ids
+        HostIdField(),
+        metadata={"description": "Activities (e.g. visit, inbound_call)."},
+        validate=unique_list,
     )
     channels = fields.List(
         fields.String(validate=validate.OneOf([c.value for c in Channel])),
         metadata={"description": "Orders: phone, email, web, shop, social."},
-        **_ids,
+        validate=unique_list,
     )
     verified_only = fields.Boolean(metadata={"description": "Activities: GPS-verified only."})
     ordered_only = fields.Boolean(
@@ -78,7 +78,7 @@ _metric = fields.String(
         "quantity, margin; activities: count (set automatically)."
     },
 )
-_description = fields.String(validate=validate.Length(min=1, max=200))
+_description = TextField(validate=validate.Length(min=1, max=200))
 _aim = DecimalString(
     allow_none=True,
     metadata={
@@ -123,7 +123,7 @@ class GoalCreateSchema(StrictSchema):
         validate=_category.validate,
         metadata=_category.metadata,
     )
-    description = fields.String(required=True, validate=_description.validate)
+    description = TextField(required=True, validate=_description.validate)
     period = _period
     start_date = fields.Date()
     end_date = fields.Date()

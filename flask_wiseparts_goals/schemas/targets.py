@@ -60,6 +60,11 @@ class AllocationsInputSchema(StrictSchema):
             raise ma.ValidationError(error.messages, "allocations") from error
 
 
+class CopySchema(StrictSchema):
+    """The body of ``POST .../copy``: none, or an empty object. ``confirm`` goes in the query
+    string; any field is unknown (422), never silently dropped."""
+
+
 class DistributeSchema(StrictSchema):
     strategy = fields.String(required=True, validate=validate.OneOf(STRATEGIES))
     basis = fields.String(

@@ -14,7 +14,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
 
 from .api import blueprints
-from .api.common import REQUEST_STORE
+from .api.common import REQUEST_STORE, IdConverter, id_parameter_schema
 from .api.fallback import create_fallback_blueprint
 from .config import apply_defaults
 from .models import Base
@@ -189,8 +189,10 @@ class Goals:
             features=app.config["GOALS_FEATURES"],
             entry_points=self.entry_points if entry_points is None else entry_points,
         )
+        app.url_map.converters.setdefault("goals_id", IdConverter)
         api = GoalsApi(config_prefix="GOALS_")
         api.init_app(app)
+        api.register_converter(IdConverter, id_parameter_schema)
         api.register_field(DecimalString, "string", "decimal")
         _document_truthfully(api)
         prefix = app.config["GOALS_URL_PREFIX"].rstrip("/")

@@ -833,3 +833,13 @@ def test_decimal_strings_must_be_plain_ascii_decimals(api, db, aim):
     assert response.status_code == 422
     assert "aim" in response.json["errors"]["json"]
     assert dump_tables(db) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/goals/" + "9" * 5000, "/goals/99999999999", "/goals/9999999999", "/goals/0", "/goals/-1"],
+)
+def test_out_of_range_ids_in_urls_are_json_404s(api, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response.is_json and response.json["code"] == 404

@@ -13,9 +13,10 @@ from flask import current_app, request
 from flask_smorest import Blueprint, Page
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from ..exceptions import GoalsHTTPError, Unauthorized, UnsupportedMediaType
-from ..services.context import Context, today_in
+from ..services.context import MAX_ID, Context, today_in
 
 #: Key of the per-request state (hooks façade, caller context) in ``request.environ``.
 REQUEST_STORE = "flask_wiseparts_goals"
@@ -151,3 +152,18 @@ class SelectPage(Page):
         session = goals_state().session
         count = sa.select(sa.func.count()).select_from(self.collection.order_by(None).subquery())
         return int(session.scalar(count) or 0)
+
+
+class IdConverter(IntegerConverter):
+    """Goal and interval ids in URLs: 1 to 10 digits (documented as 1 to 2**31 - 1).
+
+    A longer number matches no route, so the catch-all answers a JSON 404 (werkzeug's ``int``
+    would try to convert a 5,000-digit number and answer an HTML page). Out-of-range values
+    that do match (0, 9999999999) reach the views, which answer a JSON 404 too.
+    """
+
+    regex = r"\d{1,10}"
+
+
+def id_parameter_schema(converter: IdConverter) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}

@@ -50,7 +50,7 @@ class Goals(MethodView):
         return goal
 
 
-@blp.route("/goals/<int:goal_id>")
+@blp.route("/goals/<goals_id:goal_id>")
 class GoalItem(MethodView):
     @blp.etag
     @blp.response(200, GoalSchema)

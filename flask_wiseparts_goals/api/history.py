@@ -15,7 +15,7 @@ from .common import SelectPage, context, make_blueprint
 blp = make_blueprint("history", "Who changed which aim or target, when, from what to what.")
 
 
-@blp.route("/goals/<int:goal_id>/history")
+@blp.route("/goals/<goals_id:goal_id>/history")
 class History(MethodView):
     @blp.response(200, HistoryEntrySchema(many=True))
     @blp.paginate(SelectPage, page_size=50, max_page_size=500)

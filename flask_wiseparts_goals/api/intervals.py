@@ -12,7 +12,7 @@ from .common import context, make_blueprint
 blp = make_blueprint("intervals", "Intervals: a goal's months (or whole range) and their aims.")
 
 
-@blp.route("/goals/<int:goal_id>/intervals")
+@blp.route("/goals/<goals_id:goal_id>/intervals")
 class Intervals(MethodView):
     @blp.etag
     @blp.response(200, IntervalSchema(many=True))

@@ -50,7 +50,7 @@ def _check_optional_if_match(data: Any, schema: Any) -> None:
             raise PreconditionFailed("The resource changed since you read it; reload it.")
 
 
-@blp.route("/goals/<int:goal_id>/intervals/<int:interval_id>")
+@blp.route("/goals/<goals_id:goal_id>/intervals/<goals_id:interval_id>")
 class IntervalItem(MethodView):
     @blp.etag
     @blp.response(200, IntervalSchema)
@@ -80,7 +80,7 @@ class IntervalItem(MethodView):
         return interval
 
 
-@blp.route("/goals/<int:goal_id>/intervals/<int:interval_id>/copy")
+@blp.route("/goals/<goals_id:goal_id>/intervals/<goals_id:interval_id>/copy")
 class IntervalCopy(MethodView):
     @blp.arguments(CopySchema, required=False)
     @blp.arguments(ConfirmArgsSchema, location="query", as_kwargs=True)
@@ -99,7 +99,7 @@ class IntervalCopy(MethodView):
         return list(goal.intervals)
 
 
-@blp.route("/goals/<int:goal_id>/intervals/<int:interval_id>/allocations")
+@blp.route("/goals/<goals_id:goal_id>/intervals/<goals_id:interval_id>/allocations")
 class Allocations(MethodView):
     @blp.etag
     @blp.response(200, AllocationsSchema)
@@ -129,7 +129,7 @@ class Allocations(MethodView):
         return _allocations_view(ctx, goal, interval)
 
 
-@blp.route("/goals/<int:goal_id>/intervals/<int:interval_id>/allocations/distribute")
+@blp.route("/goals/<goals_id:goal_id>/intervals/<goals_id:interval_id>/allocations/distribute")
 class Distribute(MethodView):
     @blp.arguments(DistributeSchema)
     @blp.arguments(ConfirmArgsSchema, location="query", as_kwargs=True)

@@ -27,7 +27,7 @@ blp = make_blueprint(
 )
 
 
-@blp.route("/goals/<int:goal_id>/progress")
+@blp.route("/goals/<goals_id:goal_id>/progress")
 class Progress(MethodView):
     @blp.arguments(ProgressArgsSchema, location="query")
     @blp.response(200, ProgressSchema)

@@ -432,8 +432,100 @@ def _facts(
     return {SalesLine: sales, Order: orders, Activity: activities}
 
 
+#: Demo goals, created through the REST API as a front end would: (user, goal, distribute).
+DEMO_GOALS: list[tuple[str, dict[str, Any], bool]] = [
+    (
+        "acme-admin",
+        {
+            "category": "sales",
+            "description": "North revenue this quarter",
+            "period": "this_quarter",
+            "metric": "net",
+            "aim": "600000.00",
+            "stretch_aim": "660000.00",
+            "team_id": "acme-north",
+            "split_into_subperiods": True,
+            "split_by_team_members": True,
+        },
+        True,
+    ),
+    (
+        "acme-admin",
+        {
+            "category": "sales",
+            "description": "Company revenue this year",
+            "period": "this_year",
+            "metric": "net",
+            "aim": "4150000.00",
+            "split_into_subperiods": True,
+        },
+        False,
+    ),
+    (
+        "acme-admin",
+        {
+            "category": "orders",
+            "description": "Confirmed web and shop orders this month",
+            "period": "this_month",
+            "metric": "count",
+            "aim": "48",
+            "filters": {"ordered_only": True, "channels": ["web", "shop"]},
+        },
+        False,
+    ),
+    (
+        "acme-admin",
+        {
+            "category": "activities",
+            "description": "South daily visits",
+            "goal_mode": "per_business_day",
+            "daily_target": "1.25",
+            "team_id": "acme-south",
+            "split_by_team_members": True,
+            "recurrence": "monthly",
+            "filters": {"activity_types": ["visit"]},
+        },
+        False,
+    ),
+    (
+        "globex-admin",
+        {
+            "category": "sales",
+            "description": "Globex revenue this month",
+            "period": "this_month",
+            "metric": "gross",
+            "aim": "260000.00",
+        },
+        False,
+    ),
+]
+
+
+def seed_goals() -> int:
+    """Create the demo goals through the plugin's REST API (and distribute the team goal's
+    months equally), so the dashboards have something to show. Returns how many."""
+    client = current_app.test_client()
+    prefix = current_app.config["GOALS_URL_PREFIX"]
+    for user_id, body, distribute in DEMO_GOALS:
+        headers = {"X-User-Id": user_id}
+        response = client.post(f"{prefix}/goals", json=body, headers=headers)
+        if response.status_code != 201:
+            raise click.ClickException(f"demo goal refused: {response.get_json()}")
+        if distribute:
+            goal_id = response.get_json()["id"]
+            for interval in client.get(
+                f"{prefix}/goals/{goal_id}/intervals", headers=headers
+            ).get_json():
+                path = f"{prefix}/goals/{goal_id}/intervals/{interval['id']}/allocations/distribute"
+                client.post(path, json={"strategy": "equal"}, headers=headers)
+    return len(DEMO_GOALS)
+
+
 @click.command("seed")
 @click.option("--reset", is_flag=True, help="Drop the host and goals tables first.")
+@click.option(
+    "--goals/--no-goals", default=True, help="Also create demo goals through the API (default)."
+)
 @click.option(
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
@@ -441,12 +533,14 @@ def _facts(
     help="Pretend today is this date (default: today). Data are deterministic per date.",
 )
 @with_appcontext
-def seed_command(reset: bool, today: dt.datetime | None) -> None:
-    """Create the tables and the demo organizations (acme, globex)."""
+def seed_command(reset: bool, goals: bool, today: dt.datetime | None) -> None:
+    """Create the tables and the demo organizations (acme, globex), and demo goals."""
     counts = seed(today=today.date() if today else None, reset=reset)
     if counts is None:
         click.echo("Demo data already present; use --reset to recreate them.")
         return
+    if goals:
+        counts["goals (through the API)"] = seed_goals()
     click.echo(
         "Seeded organizations acme (Acme Parts) and globex (Globex Supply): "
         + ", ".join(f"{n} {table}" for table, n in counts.items())

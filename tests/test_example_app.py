@@ -796,3 +796,23 @@ def test_database_url_from_config_then_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("EXAMPLE_DATABASE_URL")
     default = create_app({"TESTING": True}).config["SQLALCHEMY_DATABASE_URI"]
     assert default.startswith("sqlite:///") and default.endswith("example.db")
+
+
+def test_seed_creates_demo_goals_through_the_api(ctx: Flask) -> None:
+    from example_app.seed import DEMO_GOALS
+    from flask_wiseparts_goals.models import Goal
+
+    goals = db.session.scalars(sa.select(Goal).order_by(Goal.id)).all()
+    assert [g.description for g in goals] == [body["description"] for _, body, _ in DEMO_GOALS]
+    assert {g.organization_id for g in goals} == {"acme", "globex"}
+    north = goals[0]
+    assert all(
+        sum(a.target for a in interval.allocations) == interval.aim for interval in north.intervals
+    )  # distributed equally, month by month
+    widget = (
+        ctx.test_client()
+        .get("/api/goals/widgets/team", headers={"X-User-Id": "acme-admin"})
+        .get_json()
+    )
+    assert [c["category"] for c in widget["categories"]] == ["sales", "orders", "activities"]
+    assert all(c["actuals_available"] for c in widget["categories"])

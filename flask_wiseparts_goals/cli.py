@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,20 @@ from flask.cli import AppGroup
 from .models import Base
 
 goals_cli = AppGroup("goals", help="WiseParts Goals: tables, recurrence, legacy migration.")
+
+
+def progress_bar(stack: ExitStack, label: str) -> Callable[[int, int], None]:
+    """An ``on_progress(done, total)`` callback drawing a click progress bar, opened on the
+    first call (when the total is known) and closed with ``stack``."""
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = stack.enter_context(click.progressbar(length=total, label=label, show_pos=True))
+        bar.update(done - bar.pos)
+
+    return progress
 
 
 @goals_cli.command("create-tables")
@@ -47,18 +62,11 @@ def recurrence_run(as_of: datetime | None, dry_run: bool) -> None:
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with ExitStack() as stack:
-        bar: Any = None
-
-        def progress(done: int, total: int) -> None:
-            nonlocal bar
-            if bar is None:
-                bar = stack.enter_context(
-                    click.progressbar(length=total, label="Recurring goals", show_pos=True)
-                )
-            bar.update(done - bar.pos)
-
         summary = run_for_app(
-            app, as_of=as_of.date() if as_of else None, dry_run=dry_run, on_progress=progress
+            app,
+            as_of=as_of.date() if as_of else None,
+            dry_run=dry_run,
+            on_progress=progress_bar(stack, "Recurring goals"),
         )
     for clone in summary.clones:
         click.echo(

@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import current_app
 
-from .cli import goals_cli
+from .cli import goals_cli, progress_bar
 from .plugins import HostHooks
 from .services.legacy import MigrationSummary, OrganizationRun, TeamResult, migrate_legacy
 
@@ -80,16 +79,6 @@ def migrate_legacy_command(
     """
     state = current_app.extensions["goals"]
     with ExitStack() as stack:
-        bar: Any = None
-
-        def progress(done: int, total: int) -> None:
-            nonlocal bar
-            if bar is None:
-                bar = stack.enter_context(
-                    click.progressbar(length=total, label="Legacy teams", show_pos=True)
-                )
-            bar.update(done - bar.pos)
-
         summary = migrate_legacy(
             state.session,
             HostHooks(state.plugin_manager),
@@ -97,7 +86,7 @@ def migrate_legacy_command(
             organization_ids=organization_ids,
             start_month=date(start.year, start.month, 1) if start else None,
             dry_run=dry_run,
-            on_progress=progress,
+            on_progress=progress_bar(stack, "Legacy teams"),
             timezone=timezone,
         )
     _echo_summary(summary, members=members)

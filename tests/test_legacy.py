@@ -565,7 +565,10 @@ def test_example_app_migrates_its_seeded_legacy_targets(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'legacy.db'}"
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["seed", "--reset", "--today", "2026-05-20"]).exit_code == 0
+    assert (
+        runner.invoke(args=["seed", "--reset", "--no-goals", "--today", "2026-05-20"]).exit_code
+        == 0
+    )
 
     dry = runner.invoke(
         args=[

@@ -117,31 +117,8 @@ _period = fields.String(
 )
 
 
-class GoalCreateSchema(StrictSchema):
-    category = fields.String(
-        required=True,
-        validate=_category.validate,
-        metadata=_category.metadata,
-    )
-    description = TextField(required=True, validate=_description.validate)
-    period = _period
-    start_date = fields.Date()
-    end_date = fields.Date()
-    metric = _metric
-    aim = _aim
-    stretch_aim = _stretch
-    team_id = _team
-    split_into_subperiods = fields.Boolean(load_default=False)
-    split_by_team_members = fields.Boolean(load_default=False)
-    goal_mode = _mode
-    daily_target = _daily
-    filters = fields.Nested(FiltersSchema, load_default=dict)
-    recurrence = _recurrence
-    recurring_until = fields.Date(allow_none=True)
-
-
 class GoalUpdateSchema(StrictSchema):
-    """Every field optional; ``category`` may be sent only unchanged."""
+    """A change: every field optional; ``category`` may be sent only unchanged."""
 
     category = _category
     description = _description
@@ -159,6 +136,20 @@ class GoalUpdateSchema(StrictSchema):
     filters = fields.Nested(FiltersSchema)
     recurrence = _recurrence
     recurring_until = fields.Date(allow_none=True)
+
+
+class GoalCreateSchema(GoalUpdateSchema):
+    """A new goal: the change schema with ``category`` and ``description`` required."""
+
+    category = fields.String(
+        required=True,
+        validate=_category.validate,
+        metadata=_category.metadata,
+    )
+    description = TextField(required=True, validate=_description.validate)
+    split_into_subperiods = fields.Boolean(load_default=False)
+    split_by_team_members = fields.Boolean(load_default=False)
+    filters = fields.Nested(FiltersSchema, load_default=dict)
 
 
 class GoalSchema(ma.Schema):

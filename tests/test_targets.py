@@ -463,3 +463,12 @@ def test_equal_distribution_sums_exactly(aim, n):
     values = distribute_equal(Decimal(aim), members, Decimal(1)).values
     assert sum(values.values()) == aim
     assert max(values.values()) - min(values.values()) <= 1
+
+
+def test_put_allocations_accepts_a_bare_list(api):
+    goal = team_goal(api, aim="100.00")
+    interval = intervals_of(api, goal["id"])[0]
+    path = alloc_path(goal["id"], interval["id"])
+    response = api.write("PUT", path, json=[{"user_id": "u2", "target": "12.00"}])
+    assert response.status_code == 200, response.json
+    assert targets(api, goal["id"], interval["id"]) == ["0.00", "12.00", "0.00"]

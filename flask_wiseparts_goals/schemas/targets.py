@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
-from marshmallow import fields, validate, validates_schema
+from marshmallow import fields, pre_load, validate, validates_schema
 
 from ..domain.distribution import STRATEGIES
 from .fields import DecimalString, HostIdField, unique_list
@@ -45,11 +47,17 @@ class AllocationInputSchema(StrictSchema):
 
 
 class AllocationsInputSchema(StrictSchema):
+    """``{"allocations": [...]}``; a bare list of allocations is accepted as well."""
+
     allocations = fields.List(
         fields.Nested(AllocationInputSchema),
         required=True,
         validate=validate.Length(min=1, max=5000),
     )
+
+    @pre_load
+    def _accept_a_bare_list(self, data: Any, **kwargs: Any) -> Any:
+        return {"allocations": data} if isinstance(data, list) else data
 
     @validates_schema
     def _unique_users(self, data: dict[str, object], **kwargs: object) -> None:

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -98,7 +99,7 @@ class CategoryActuals:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Slot:
     """One period of one goal to measure: the whole range or an interval."""
 
@@ -111,8 +112,12 @@ class Slot:
     user_ids: tuple[str, ...] | None
     interval_id: int | None = None
 
+    @cached_property
+    def _counted(self) -> frozenset[str] | None:
+        return None if self.user_ids is None else frozenset(self.user_ids)
+
     def counts(self, user_id: str) -> bool:
-        return self.user_ids is None or user_id in self.user_ids
+        return self._counted is None or user_id in self._counted
 
 
 class Batch:

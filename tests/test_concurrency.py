@@ -8,9 +8,7 @@ Every test skips without ``GOALS_TEST_DATABASE_URL``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -108,120 +106,6 @@ def created(api: ApiClient, body: dict[str, Any]) -> dict[str, Any]:
 
 def first_interval(api: ApiClient, goal_id: int) -> dict[str, Any]:
     return api.get(f"/goals/{goal_id}/intervals").json[0]
-
-
-# --------------------------------------------------------------------------------------------
-# (a) Writers racing with the same ETag
-# --------------------------------------------------------------------------------------------
-
-WRITERS = 8
-ROUNDS = 3
-
-
-@dataclass(frozen=True)
-class Race:
-    """One write endpoint raced by WRITERS clients, each with the ETag it read first."""
-
-    method: str
-    #: The written resource (its GET gives the ETag); ``{goal}`` and ``{interval}`` filled in.
-    path: str
-    #: The body setting the value.
-    body: Callable[[str], dict[str, Any]]
-    #: The distinct value writer ``index`` sends in ``round_``.
-    value: Callable[[int, int], str]
-    #: Which history rows record the value: (field, on the interval?, user_id).
-    history: tuple[str, bool, str | None]
-    #: The current value in the resource's GET.
-    read: Callable[[dict[str, Any]], str]
-
-
-RACES = {
-    "allocations": Race(
-        "PUT",
-        "/goals/{goal}/intervals/{interval}/allocations",
-        lambda value: {"allocations": [{"user_id": "rep", "target": value}]},
-        lambda round_, index: f"{round_ * WRITERS + index + 1}.00",
-        ("target", True, "rep"),
-        lambda body: next(a["target"] for a in body["allocations"] if a["user_id"] == "rep"),
-    ),
-    "interval aim": Race(
-        "PATCH",
-        "/goals/{goal}/intervals/{interval}",
-        lambda value: {"aim": value},
-        lambda round_, index: f"{90 - round_ * WRITERS - index}.00",
-        ("aim", True, None),
-        lambda body: body["aim"],
-    ),
-    "goal stretch aim": Race(
-        "PATCH",
-        "/goals/{goal}",
-        lambda value: {"stretch_aim": value},
-        lambda round_, index: f"{1000 + round_ * WRITERS + index + 1}.00",
-        ("stretch_aim", False, None),
-        lambda body: body["stretch_aim"],
-    ),
-}
-
-
-@pytest.mark.parametrize("race", list(RACES.values()), ids=list(RACES))
-def test_one_writer_per_etag_wins_and_no_update_is_lost(
-    app: Flask, api: ApiClient, race: Race
-) -> None:
-    """WRITERS clients read the resource, then all write with the ETag they read, at once.
-    Per round exactly one wins and the others get 412; every accepted write is in the history,
-    each one starting from the value the previous one left; the final value is the last win."""
-    goal = created(
-        api,
-        sales_goal(
-            aim="300.00", team_id="team-a", split_by_team_members=True, split_into_subperiods=True
-        ),
-    )
-    interval = first_interval(api, goal["id"])
-    path = race.path.format(goal=goal["id"], interval=interval["id"])
-    initial = race.read(api.get(path).json)
-    barrier = threading.Barrier(WRITERS)
-
-    def writer(index: int) -> list[tuple[int, str, str, int]]:
-        client = ApiClient(app)  # its own client; each request its own session and connection
-        outcomes = []
-        for round_ in range(ROUNDS):
-            etag = client.get(path).headers["ETag"]
-            barrier.wait(BARRIER_TIMEOUT)  # everyone has read the same state
-            value = race.value(round_, index)
-            response = client.open(
-                race.method, path, json=race.body(value), headers={"If-Match": etag}
-            )
-            outcomes.append((round_, etag, value, response.status_code))
-            barrier.wait(BARRIER_TIMEOUT)  # every write of the round is over
-        return outcomes
-
-    with ThreadPoolExecutor(WRITERS) as pool:
-        outcomes = [
-            o
-            for future in [pool.submit(writer, i) for i in range(WRITERS)]
-            for o in future.result()
-        ]
-
-    accepted = []
-    for round_ in range(ROUNDS):
-        this_round = [o for o in outcomes if o[0] == round_]
-        assert len({etag for _, etag, _, _ in this_round}) == 1, "the writers read different states"
-        statuses = sorted(status for _, _, _, status in this_round)
-        assert statuses == [200] + [412] * (WRITERS - 1), (round_, statuses)
-        accepted += [value for _, _, value, status in this_round if status == 200]
-
-    assert race.read(api.get(path).json) == accepted[-1]
-    field_name, on_interval, user_id = race.history
-    history = [
-        (entry["old_value"], entry["new_value"])
-        for entry in api.get(f"/goals/{goal['id']}/history?page_size=500").json
-        if entry["operation"] == "manual"
-        and entry["field"] == field_name
-        and entry["user_id"] == user_id
-        and entry["interval_id"] == (interval["id"] if on_interval else None)
-    ]
-    expected_old = [initial, *accepted[:-1]]
-    assert history == list(zip(expected_old, accepted, strict=True))
 
 
 # --------------------------------------------------------------------------------------------

@@ -114,6 +114,10 @@ class Goal(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_by: Mapped[str | None] = mapped_column(HostId)
+    #: Bumped by every write to the goal, its intervals or allocations, in the UPDATE's WHERE
+    #: clause (compare-and-set): two writers holding the same ETag cannot both win, on any
+    #: database (SQLite has no ``SELECT ... FOR UPDATE``).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     intervals: Mapped[list[Interval]] = relationship(
         back_populates="goal",

@@ -8,9 +8,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from ..exceptions import Forbidden, NotFound
+from ..exceptions import Forbidden, NotFound, PreconditionFailed
 from ..models import Goal
 from ..plugins import HostHooks
 from ..types import AuthTarget, Identity
@@ -94,4 +96,29 @@ def load_goal(ctx: Context, goal_id: int, action: str = "read") -> Goal:
         raise NotFound(f"Goal {goal_id} not found.")
     if action != "read":
         ctx.require(action, goal_target(goal))
+        claim_goal(ctx, goal)
     return goal
+
+
+def claim_goal(ctx: Context, goal: Goal) -> None:
+    """Take the goal for this transaction: ``UPDATE ... SET version = version + 1 WHERE id = ?
+    AND version = <the version just read>``.
+
+    This is the compare-and-set behind ``If-Match`` on every database. On SQLite the goal was
+    read outside any transaction (the driver begins one at the first write), so another writer
+    may commit between that read and this statement: then no row matches and the write is a
+    412. From this statement on the transaction holds the database's write lock (SQLite) or
+    the row's lock (PostgreSQL), so the state the ETag is compared with next cannot change
+    before this write commits.
+    """
+    claimed = ctx.session.execute(
+        sa.update(Goal)
+        .where(Goal.id == goal.id, Goal.version == goal.version)
+        .values(version=Goal.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise PreconditionFailed(
+            "The goal was changed by another request: read it again and retry."
+        )
+    set_committed_value(goal, "version", goal.version + 1)

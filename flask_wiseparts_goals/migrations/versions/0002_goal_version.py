@@ -1,0 +1,27 @@
+"""goal version column (compare-and-set for If-Match writes)
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-02
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0002"
+down_revision: str | Sequence[str] | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("goals_goal") as batch:
+        batch.add_column(sa.Column("version", sa.Integer(), server_default="1", nullable=False))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("goals_goal") as batch:
+        batch.drop_column("version")

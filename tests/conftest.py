@@ -6,6 +6,7 @@ the whole suite on PostgreSQL; without it every test runs on in-memory SQLite.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
 
@@ -57,18 +58,103 @@ class FakeHost:
     timezone: str = "UTC"
     calls: list[tuple[str, Any]] = field(default_factory=list)
 
+    #: Set by :meth:`install`: the hooks then read the host's tables in the request's session.
+    installed: bool = False
+    _synced: Any = None
+
+    # -- the host's own tables -------------------------------------------------------------
+    # Tests change the dataclass fields; before each request the changes are written to the
+    # host tables (as a host's admin screens would), and every hook answers by querying
+    # those tables in the request's session, as a real host does (SPEC §6: a fake host that
+    # answered from memory hid autoflush errors).
+
+    def install(self, app: Flask) -> None:
+        """Create the host tables on ``app``'s database and keep them in step with the fields."""
+        db = app.extensions["sqlalchemy"]
+        HOST_METADATA.drop_all(db.engine)
+        HOST_METADATA.create_all(db.engine)
+        self.installed = True
+        self._synced = None
+        self.sync()
+        app.before_request(self.sync)
+
+    def _snapshot(self) -> Any:
+        return copy.deepcopy((self.users, self.teams, self.holidays, self.timezone))
+
+    def sync(self) -> None:
+        snapshot = self._snapshot()
+        if snapshot == self._synced:
+            return
+        session = current_app.extensions["sqlalchemy"].session
+        for table in reversed(HOST_METADATA.sorted_tables):
+            session.execute(sa.delete(table))
+        users, teams, holidays, timezone = snapshot
+        if users:
+            session.execute(
+                sa.insert(HOST_USERS),
+                [
+                    {"id": uid, "organization_id": u["organization_id"], "role": u["role"]}
+                    for uid, u in users.items()
+                ],
+            )
+        memberships = [
+            {"user_id": uid, "team_id": team_id, "kind": "identity", "position": 0}
+            for uid, u in users.items()
+            for team_id in u["teams"]
+        ] + [
+            {"user_id": uid, "team_id": team_id, "kind": "member", "position": position}
+            for team_id, members in teams.items()
+            for position, uid in enumerate(members)
+        ]
+        teams_known = [{"id": team_id} for team_id in teams]
+        if teams_known:
+            session.execute(sa.insert(HOST_TEAMS), teams_known)
+        if memberships:
+            session.execute(sa.insert(HOST_TEAM_USERS), memberships)
+        if holidays:
+            session.execute(sa.insert(HOST_HOLIDAYS), [{"day": day} for day in holidays])
+        session.execute(sa.insert(HOST_SETTINGS).values(id=1, timezone=timezone))
+        session.commit()
+        self._synced = snapshot
+
+    def _session(self) -> Any:
+        return current_app.extensions["sqlalchemy"].session
+
     @hookimpl
     def goals_identity(self) -> Identity | None:
         user_id = request.headers.get("X-User")
-        user = self.users.get(user_id or "")
-        if user is None:
-            return None
+        if not self.installed:
+            user = self.users.get(user_id or "")
+            if user is None:
+                return None
+            organization_id, role, teams = user["organization_id"], user["role"], user["teams"]
+            timezone = self.timezone
+        else:
+            session = self._session()
+            row = session.execute(
+                sa.select(HOST_USERS.c.organization_id, HOST_USERS.c.role).where(
+                    HOST_USERS.c.id == (user_id or "")
+                )
+            ).first()
+            if row is None:
+                return None
+            organization_id, role = row
+            teams = (
+                session.execute(
+                    sa.select(HOST_TEAM_USERS.c.team_id).where(
+                        HOST_TEAM_USERS.c.user_id == user_id, HOST_TEAM_USERS.c.kind == "identity"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            timezone = session.execute(sa.select(HOST_SETTINGS.c.timezone)).scalar_one()
         return Identity(
             user_id=user_id,
-            organization_id=user["organization_id"],
-            timezone=self.timezone,
-            team_ids=frozenset(user["teams"]),
-            roles=frozenset({user["role"]}),
+            organization_id=organization_id,
+            timezone=timezone,
+            team_ids=frozenset(teams),
+            roles=frozenset({role}),
         )
 
     @hookimpl
@@ -90,15 +176,72 @@ class FakeHost:
     @hookimpl
     def goals_team_members(self, organization_id, team_id, on):
         self.calls.append(("team_members", (team_id, on)))
-        return self.teams.get(team_id)
+        if not self.installed:
+            return self.teams.get(team_id)
+        session = self._session()
+        known = session.execute(
+            sa.select(HOST_TEAMS.c.id).where(HOST_TEAMS.c.id == team_id)
+        ).first()
+        if known is None:
+            return None
+        return (
+            session.execute(
+                sa.select(HOST_TEAM_USERS.c.user_id)
+                .where(HOST_TEAM_USERS.c.team_id == team_id, HOST_TEAM_USERS.c.kind == "member")
+                .order_by(HOST_TEAM_USERS.c.position)
+            )
+            .scalars()
+            .all()
+        )
 
     @hookimpl
     def goals_business_days(self, organization_id, team_id, start, end):
-        if not self.holidays:
-            return None  # the default: Monday to Friday
         from flask_wiseparts_goals.domain.periods import Period, weekdays
 
-        return [day for day in weekdays(Period(start, end)) if day not in self.holidays]
+        if self.installed:
+            holidays = set(
+                self._session()
+                .execute(
+                    sa.select(HOST_HOLIDAYS.c.day).where(HOST_HOLIDAYS.c.day.between(start, end))
+                )
+                .scalars()
+            )
+        else:
+            holidays = self.holidays
+        if not holidays:
+            return None  # the default: Monday to Friday
+        return [day for day in weekdays(Period(start, end)) if day not in holidays]
+
+
+#: The fake host's own tables (not goals_*): users, teams, memberships, holidays, settings.
+HOST_METADATA = sa.MetaData()
+HOST_USERS = sa.Table(
+    "host_users",
+    HOST_METADATA,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("organization_id", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+)
+HOST_TEAMS = sa.Table("host_teams", HOST_METADATA, sa.Column("id", sa.String(64), primary_key=True))
+HOST_TEAM_USERS = sa.Table(
+    "host_team_users",
+    HOST_METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("team_id", sa.String(64), nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    #: ``identity``: the teams a user manages or belongs to; ``member``: a team's roster.
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+)
+HOST_HOLIDAYS = sa.Table(
+    "host_holidays", HOST_METADATA, sa.Column("day", sa.Date, primary_key=True)
+)
+HOST_SETTINGS = sa.Table(
+    "host_settings",
+    HOST_METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("timezone", sa.String(64)),
+)
 
 
 class HostBase(DeclarativeBase):
@@ -138,6 +281,7 @@ def app(host: FakeHost) -> Iterator[Flask]:
     app = make_app(host)
     _reset(app)
     with app.app_context():
+        host.install(app)
         yield app
         app.extensions["sqlalchemy"].session.remove()
         app.extensions["sqlalchemy"].engine.dispose()

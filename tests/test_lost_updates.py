@@ -30,6 +30,7 @@ def app(host: FakeHost, tmp_path: Path) -> Iterator[Flask]:
     app = make_app(host, SQLALCHEMY_DATABASE_URI=url)
     conftest._reset(app)
     with app.app_context():
+        host.install(app)
         yield app
         app.extensions["sqlalchemy"].session.remove()
         app.extensions["sqlalchemy"].engine.dispose()

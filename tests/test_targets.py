@@ -276,7 +276,10 @@ def test_interval_aims_exceeding_the_goal_aim_need_confirmation(api, db):
     refused = set_interval_aim(api, goal["id"], january["id"], "200.00")
     assert refused.status_code == 409
     assert (refused.json["current_aim"], refused.json["proposed_total"]) == ("300.00", "400.00")
-    assert refused.json["intervals"] == []
+    # the interval the write changes is listed with its current and proposed aim (SPEC §6)
+    assert [
+        (i["interval_id"], i["current_aim"], i["proposed_aim"]) for i in refused.json["intervals"]
+    ] == [(january["id"], "100.00", "200.00")]
     assert dump_tables(db) == before
     assert (
         set_interval_aim(api, goal["id"], january["id"], "200.00", confirm=True).status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -216,6 +217,10 @@ def update_goal(ctx: Context, goal: Goal, data: Mapping[str, Any]) -> Goal:
         if "daily_target" not in data:
             merged["daily_target"] = None
     settings = _settings(merged, dates)
+    if settings.team_id != current.team_id:
+        # Authorized against the goal as it is (load_goal) and as it will be: a manager may not
+        # move a goal to a team they cannot write, nor make it organization-wide.
+        ctx.require("update", replace(goal_target(goal), team_id=settings.team_id))
     _validate(ctx, settings, check_team=settings.team_id != current.team_id, creating=False)
     if settings.recurrence and not current.recurrence and _has_clone(ctx, goal):
         raise ValidationFailed(

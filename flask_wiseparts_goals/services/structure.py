@@ -45,7 +45,10 @@ class Dropped:
 
 def members_on(ctx: Context, team_id: str, on: date) -> tuple[str, ...]:
     """The team's members on a date, or a 422 naming ``team_id`` when the host does not know it."""
-    members = ctx.hooks.team_members(ctx.organization_id, team_id, on)
+    # A host reads its own tables here, in this session: pending goal rows must not be flushed
+    # half-built by that query (autoflush), whatever the caller is in the middle of.
+    with ctx.session.no_autoflush:
+        members = ctx.hooks.team_members(ctx.organization_id, team_id, on)
     if members is None:
         raise ValidationFailed({"team_id": [f"Unknown team {team_id!r}: no members on {on}."]})
     return members
@@ -62,9 +65,10 @@ def rebuild(
     is_activity = settings.category is Category.ACTIVITIES
     per_day = is_activity and settings.goal_mode == GoalMode.PER_BUSINESS_DAY
     periods = interval_periods(settings.period, settings.split_into_subperiods)
-    business_days = ctx.hooks.business_days(
-        ctx.organization_id, settings.team_id, settings.start_date, settings.end_date
-    )
+    with ctx.session.no_autoflush:
+        business_days = ctx.hooks.business_days(
+            ctx.organization_id, settings.team_id, settings.start_date, settings.end_date
+        )
     old = {} if reset_values else {(i.start_date, i.end_date): i for i in goal.intervals}
     dropped: list[Dropped] = []
     intervals: list[Interval] = []
@@ -90,7 +94,9 @@ def rebuild(
             if settings.split_by_team_members and settings.team_id
             else ()
         )
-        dropped += _reconcile_allocations(interval, members, default_daily if per_day else None)
+        dropped += _reconcile_allocations(
+            goal, interval, members, default_daily if per_day else None
+        )
         intervals.append(interval)
 
     for interval in goal.intervals if reset_values else old.values():
@@ -115,7 +121,7 @@ def rebuild(
 
 
 def _reconcile_allocations(
-    interval: Interval, members: tuple[str, ...], default_daily: Decimal | None
+    goal: Goal, interval: Interval, members: tuple[str, ...], default_daily: Decimal | None
 ) -> list[Dropped]:
     """Keep the allocations of members still in the team, add the new ones, drop the rest."""
     existing = {allocation.user_id: allocation for allocation in interval.allocations}
@@ -128,7 +134,9 @@ def _reconcile_allocations(
     for position, user_id in enumerate(members):
         allocation = existing.get(user_id)
         if allocation is None:
-            allocation = Allocation(user_id=user_id, target=ZERO, daily_target=default_daily)
+            allocation = Allocation(
+                goal=goal, user_id=user_id, target=ZERO, daily_target=default_daily
+            )
         allocation.position = position
         allocations.append(allocation)
     interval.allocations = allocations

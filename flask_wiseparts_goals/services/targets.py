@@ -37,58 +37,85 @@ def _fmt(value: Decimal, places_: int) -> str:
     return format(value.quantize(Decimal(1).scaleb(-places_)), "f")
 
 
-def enforce_aims(ctx: Context, goal: Goal, intervals: Sequence[Interval] | None = None) -> None:
+def enforce_aims(
+    ctx: Context,
+    goal: Goal,
+    intervals: Sequence[Interval] | None = None,
+    *,
+    before: Mapping[int, Decimal] | None = None,
+) -> None:
     """Refuse (409) or, with ``ctx.confirm``, cascade allocations that exceed their interval aim
     and interval aims that exceed the goal aim (SPEC §3 "Exceeding the goal").
 
-    Cascade: interval aim := its allocation total, then goal aim := the sum of interval aims.
+    Cascade: interval aim := its allocation total, then goal aim := the sum of interval aims,
+    and a stretch aim below the new aim rises with it (SPEC §6: the goal stays valid).
     Under-allocation is allowed. Activity goals derive their aims, so they never exceed.
+
+    The 409 states, for every interval whose aim the write (or its cascade) would change, the
+    current and the proposed aim, and the same for the goal (SPEC §6 "A 409 says what would
+    change").
 
     :param intervals: the intervals whose allocations changed (default: all); the others held
         the rule before the write and keep their aims.
+    :param before: each interval's aim before the write (by ``id(interval)``), so that aims the
+        write set directly (an interval copy) are reported from their current value.
     """
     if goal.category == Category.ACTIVITIES:
         return
     places_ = goal.places
+    before = before or {}
     interval_changes: list[dict[str, Any]] = []
     proposed_aims = []
     scope = goal.intervals if intervals is None else intervals
     for interval in goal.intervals:
-        if interval not in scope or not interval.allocations:
-            proposed_aims.append(interval.aim)
-            continue
-        allocated = sum((a.target for a in interval.allocations), ZERO)
-        proposed = max(interval.aim, allocated)
-        if proposed != interval.aim:
-            interval_changes.append(
-                {
-                    "interval_id": interval.id,
-                    "start_date": interval.start_date.isoformat(),
-                    "end_date": interval.end_date.isoformat(),
-                    "current_aim": _fmt(interval.aim, places_),
-                    "allocated": _fmt(allocated, places_),
-                    "proposed_aim": _fmt(proposed, places_),
-                }
-            )
+        allocated = None
+        proposed = interval.aim
+        if interval in scope and interval.allocations:
+            allocated = sum((a.target for a in interval.allocations), ZERO)
+            proposed = max(interval.aim, allocated)
+        current = before.get(id(interval), interval.aim)
+        if proposed != current:
+            change = {
+                "interval_id": interval.id,
+                "start_date": interval.start_date.isoformat(),
+                "end_date": interval.end_date.isoformat(),
+                "current_aim": _fmt(current, places_),
+                "proposed_aim": _fmt(proposed, places_),
+            }
+            if allocated is not None:
+                change["allocated"] = _fmt(allocated, places_)
+            interval_changes.append(change)
         proposed_aims.append(proposed)
     proposed_total = sum(proposed_aims, ZERO)
     goal_proposed = max(goal.aim, proposed_total)
-    if not interval_changes and goal_proposed == goal.aim:
+    cascades = goal_proposed != goal.aim or any(
+        proposed != interval.aim
+        for interval, proposed in zip(goal.intervals, proposed_aims, strict=True)
+    )
+    if not cascades:
         return
+    stretch = goal.stretch_aim
+    proposed_stretch = goal_proposed if stretch is not None and stretch < goal_proposed else stretch
     if not ctx.confirm:
+        extra: dict[str, Any] = {
+            "current_aim": _fmt(goal.aim, places_),
+            "proposed_total": _fmt(proposed_total, places_),
+            "proposed_aim": _fmt(goal_proposed, places_),
+            "intervals": interval_changes,
+        }
+        if stretch is not None:
+            extra["current_stretch_aim"] = _fmt(stretch, places_)
+            extra["proposed_stretch_aim"] = _fmt(proposed_stretch or ZERO, places_)
         raise Conflict(
             "This would exceed the aim. Send the same request with confirm=true to raise the "
-            "interval aims to their allocations and the goal aim to the sum of its intervals.",
-            extra={
-                "current_aim": _fmt(goal.aim, places_),
-                "proposed_total": _fmt(proposed_total, places_),
-                "proposed_aim": _fmt(goal_proposed, places_),
-                "intervals": interval_changes,
-            },
+            "interval aims to their allocations and the goal aim to the sum of its intervals"
+            + (" (and the stretch aim with it)." if proposed_stretch != stretch else "."),
+            extra=extra,
         )
     for interval, proposed in zip(goal.intervals, proposed_aims, strict=True):
         interval.aim = proposed
     goal.aim = goal_proposed
+    goal.stretch_aim = proposed_stretch
 
 
 @contextmanager
@@ -103,10 +130,11 @@ def tracked_write(
     """
     scope = None if intervals is None else list(intervals)
     before = snapshot(goal, scope)
+    aims_before = {id(interval): interval.aim for interval in goal.intervals}
     yield
     recompute_totals(goal, scope)
     changed = snapshot(goal, scope)
-    enforce_aims(ctx, goal, scope)
+    enforce_aims(ctx, goal, scope, before=aims_before)
     ctx.session.flush()
     record_changes(ctx, goal, before, operation, after=changed)
     record_changes(ctx, goal, changed, "cascade", after=snapshot(goal, scope))
@@ -359,7 +387,8 @@ def _weights(
             filters=Filters.from_json(goal.filters),
         )
         try:
-            answer = ctx.hooks.collect_actuals(ctx.organization_id, goal.category, [query])
+            with ctx.session.no_autoflush:  # the source queries the host's tables in this session
+                answer = ctx.hooks.collect_actuals(ctx.organization_id, goal.category, [query])
         except Exception as error:
             logger.exception(
                 "goals: the metric source failed for %s in organization %s",

@@ -108,6 +108,55 @@ def _document_errors(api: Api) -> None:
                 responses.setdefault("409", conflict)
 
 
+def _is_goals_table(name: str | None) -> bool:
+    from .migrations.runner import TABLE_PREFIX, VERSION_TABLE
+
+    return name is not None and (name.startswith(TABLE_PREFIX) or name == VERSION_TABLE)
+
+
+def _install_migrate_filter(app: Flask) -> None:
+    """Keep the host's Flask-Migrate autogenerate away from ``goals_*`` tables and the goals
+    version table (else ``flask db migrate`` after ``flask goals db upgrade`` drops them all).
+
+    Composes with an ``include_name``/``include_object`` the host passed to ``Migrate``.
+    Idempotent; a no-op without Flask-Migrate."""
+    migrate = app.extensions.get("migrate")
+    args = getattr(migrate, "configure_args", None)
+    if args is None or getattr(args.get("include_name"), "goals_filter", False):
+        return
+    host_name = args.get("include_name")
+    host_object = args.get("include_object")
+
+    def include_name(name: Any, type_: str, parent_names: Any) -> bool:
+        if type_ == "table" and _is_goals_table(name):
+            return False
+        return host_name(name, type_, parent_names) if host_name else True
+
+    def include_object(obj: Any, name: Any, type_: str, reflected: bool, compare_to: Any) -> bool:
+        table = getattr(obj, "table", None) if type_ != "table" else obj
+        if _is_goals_table(name if type_ == "table" else getattr(table, "name", None)):
+            return False
+        return host_object(obj, name, type_, reflected, compare_to) if host_object else True
+
+    include_name.goals_filter = True  # type: ignore[attr-defined]
+    args["include_name"] = include_name
+    args["include_object"] = include_object
+
+
+def _guard_host_migrations(app: Flask) -> None:
+    """Install the filter now if Flask-Migrate is there, and on every app context of this app
+    (Flask-Migrate may be initialised after Goals; its commands run in an app context)."""
+    from flask import appcontext_pushed
+
+    _install_migrate_filter(app)
+
+    def on_push(sender: Flask, **extra: Any) -> None:
+        _install_migrate_filter(sender)
+
+    app.extensions.setdefault("goals_migrate_guard", on_push)  # keep a strong reference
+    appcontext_pushed.connect(on_push, app)
+
+
 class GoalsState:
     """Everything the extension keeps per app, in ``app.extensions["goals"]``."""
 
@@ -203,6 +252,7 @@ class Goals:
         _document_errors(api)
         app.extensions[EXTENSION_KEY] = GoalsState(app, db, pm, api)
         _follow_host_create_all(db)
+        _guard_host_migrations(app)
 
         from . import (
             cli_db,  # noqa: F401  (registers "flask goals db")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pluggy
 import sqlalchemy as sa
-from flask import Flask, g, has_app_context, has_request_context, request
+from flask import Blueprint, Flask, g, has_app_context, has_request_context, request
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
@@ -106,6 +106,22 @@ def _document_errors(api: Api) -> None:
                 responses.setdefault(code, components.get_ref("response", name))
             if any(p.get("name") == "confirm" for p in operation.get("parameters", [])):
                 responses.setdefault("409", conflict)
+
+
+def _claim_error_codes(blueprint: Blueprint) -> Blueprint:
+    """Flask looks up handlers by status code (blueprint, then app) before it looks up by class:
+    a host's ``@app.errorhandler(404)`` would beat the blueprint's ``HTTPException`` handler.
+    Registering the JSON handler for every code on the plugin's blueprints keeps the Goals error
+    shape under the prefix while the host's pages keep the host's handlers."""
+    from werkzeug.exceptions import default_exceptions
+
+    from .api.common import handle_http_exception
+
+    if blueprint.error_handler_spec[None].get(404):  # module-level blueprints: once only
+        return blueprint
+    for code in default_exceptions:
+        blueprint.register_error_handler(code, handle_http_exception)
+    return blueprint
 
 
 def _is_goals_table(name: str | None) -> bool:
@@ -246,9 +262,10 @@ class Goals:
         _document_truthfully(api)
         prefix = app.config["GOALS_URL_PREFIX"].rstrip("/")
         for blueprint in blueprints():
+            _claim_error_codes(blueprint)
             # Prefixed so that a host's own "history" or "meta" blueprint does not collide.
             api.register_blueprint(blueprint, url_prefix=prefix, name=f"goals_{blueprint.name}")
-        app.register_blueprint(create_fallback_blueprint(), url_prefix=prefix)
+        app.register_blueprint(_claim_error_codes(create_fallback_blueprint()), url_prefix=prefix)
         _document_errors(api)
         app.extensions[EXTENSION_KEY] = GoalsState(app, db, pm, api)
         _follow_host_create_all(db)

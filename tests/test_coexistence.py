@@ -111,3 +111,57 @@ def test_flask_migrate_host_never_drops_goals_tables(
     text = path.read_text()
     assert "colour" in text and "host_widget" in text, text
     assert "goals_" not in text, textwrap.shorten(text, 2000)
+
+
+# --- Error handling: a host's app-wide handlers do not replace the Goals JSON shape ---------
+
+
+def test_host_error_handlers_stay_out_of_the_goals_prefix():
+    from werkzeug.exceptions import HTTPException
+
+    from flask_wiseparts_goals import hookimpl
+    from tests.conftest import FakeHost, _reset, make_app
+
+    class Boom(FakeHost):
+        @hookimpl
+        def goals_identity(self):  # type: ignore[override]
+            from flask import request
+
+            if request.headers.get("X-Boom"):
+                raise RuntimeError("host bug")
+            return super().goals_identity()
+
+    app = make_app(Boom(), PROPAGATE_EXCEPTIONS=False)
+    _reset(app)
+
+    @app.route("/hello")
+    def hello() -> str:
+        return "hello"
+
+    for code in (404, 405, 422, 500, HTTPException):
+
+        @app.errorhandler(code)
+        def host_page(error, code=code):  # type: ignore[no-untyped-def]
+            return f"<h1>host {code}</h1>", getattr(error, "code", 500) or 500
+
+    client = app.test_client()
+    admin = {"X-User": "admin"}
+
+    def assert_goals_json(response, status):  # type: ignore[no-untyped-def]
+        assert response.status_code == status, response.data
+        assert response.is_json, response.data
+        assert response.json["code"] == status
+
+    assert_goals_json(client.get("/api/goals/goals/999", headers=admin), 404)
+    assert_goals_json(client.get("/api/goals/nope", headers=admin), 404)
+    assert_goals_json(client.delete("/api/goals/goals", headers=admin), 405)
+    assert_goals_json(client.post("/api/goals/goals", json={"bogus": 1}, headers=admin), 422)
+    assert_goals_json(client.get("/api/goals/goals", headers={**admin, "X-Boom": "1"}), 500)
+
+    # The host's pages keep the host's handlers.
+    host_404 = client.get("/no-such-page")
+    assert host_404.status_code == 404 and b"host 404" in host_404.data
+    host_405 = client.post("/hello")
+    assert host_405.status_code == 405 and b"host 405" in host_405.data
+    with app.app_context():
+        app.extensions["sqlalchemy"].engine.dispose()

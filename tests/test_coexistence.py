@@ -24,7 +24,25 @@ _APPS: list[Flask] = []
 
 @pytest.fixture(autouse=True)
 def _dispose_engines():
+    import logging
+
+    # Flask-Migrate's env.py runs logging.config.fileConfig, which disables existing loggers
+    # and resets levels/handlers: restore them so later tests' caplog still sees records.
+    root = logging.getLogger()
+    saved_root = (root.level, list(root.handlers))
+    loggers = {
+        name: (lg.disabled, lg.level, list(lg.handlers), lg.propagate)
+        for name, lg in logging.Logger.manager.loggerDict.items()
+        if isinstance(lg, logging.Logger)
+    }
     yield
+    root.setLevel(saved_root[0])
+    root.handlers[:] = saved_root[1]
+    for name, (disabled, level, handlers, propagate) in loggers.items():
+        lg = logging.getLogger(name)
+        lg.disabled, lg.propagate = disabled, propagate
+        lg.setLevel(level)
+        lg.handlers[:] = handlers
     while _APPS:
         app = _APPS.pop()
         with app.app_context():

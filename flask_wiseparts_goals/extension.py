@@ -8,7 +8,7 @@ from typing import Any
 
 import pluggy
 import sqlalchemy as sa
-from flask import Flask, g, has_app_context, has_request_context, request
+from flask import Blueprint, Flask, g, has_app_context, has_request_context, request
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
@@ -108,6 +108,71 @@ def _document_errors(api: Api) -> None:
                 responses.setdefault("409", conflict)
 
 
+def _claim_error_codes(blueprint: Blueprint) -> Blueprint:
+    """Flask looks up handlers by status code (blueprint, then app) before it looks up by class:
+    a host's ``@app.errorhandler(404)`` would beat the blueprint's ``HTTPException`` handler.
+    Registering the JSON handler for every code on the plugin's blueprints keeps the Goals error
+    shape under the prefix while the host's pages keep the host's handlers."""
+    from werkzeug.exceptions import default_exceptions
+
+    from .api.common import handle_http_exception
+
+    if blueprint.error_handler_spec[None].get(404):  # module-level blueprints: once only
+        return blueprint
+    for code in default_exceptions:
+        blueprint.register_error_handler(code, handle_http_exception)
+    return blueprint
+
+
+def _is_goals_table(name: str | None) -> bool:
+    from .migrations.runner import TABLE_PREFIX, VERSION_TABLE
+
+    return name is not None and (name.startswith(TABLE_PREFIX) or name == VERSION_TABLE)
+
+
+def _install_migrate_filter(app: Flask) -> None:
+    """Keep the host's Flask-Migrate autogenerate away from ``goals_*`` tables and the goals
+    version table (else ``flask db migrate`` after ``flask goals db upgrade`` drops them all).
+
+    Composes with an ``include_name``/``include_object`` the host passed to ``Migrate``.
+    Idempotent; a no-op without Flask-Migrate."""
+    migrate = app.extensions.get("migrate")
+    args = getattr(migrate, "configure_args", None)
+    if args is None or getattr(args.get("include_name"), "goals_filter", False):
+        return
+    host_name = args.get("include_name")
+    host_object = args.get("include_object")
+
+    def include_name(name: Any, type_: str, parent_names: Any) -> bool:
+        if type_ == "table" and _is_goals_table(name):
+            return False
+        return host_name(name, type_, parent_names) if host_name else True
+
+    def include_object(obj: Any, name: Any, type_: str, reflected: bool, compare_to: Any) -> bool:
+        table = getattr(obj, "table", None) if type_ != "table" else obj
+        if _is_goals_table(name if type_ == "table" else getattr(table, "name", None)):
+            return False
+        return host_object(obj, name, type_, reflected, compare_to) if host_object else True
+
+    include_name.goals_filter = True  # type: ignore[attr-defined]
+    args["include_name"] = include_name
+    args["include_object"] = include_object
+
+
+def _guard_host_migrations(app: Flask) -> None:
+    """Install the filter now if Flask-Migrate is there, and on every app context of this app
+    (Flask-Migrate may be initialised after Goals; its commands run in an app context)."""
+    from flask import appcontext_pushed
+
+    _install_migrate_filter(app)
+
+    def on_push(sender: Flask, **extra: Any) -> None:
+        _install_migrate_filter(sender)
+
+    app.extensions.setdefault("goals_migrate_guard", on_push)  # keep a strong reference
+    appcontext_pushed.connect(on_push, app)
+
+
 class GoalsState:
     """Everything the extension keeps per app, in ``app.extensions["goals"]``."""
 
@@ -197,12 +262,14 @@ class Goals:
         _document_truthfully(api)
         prefix = app.config["GOALS_URL_PREFIX"].rstrip("/")
         for blueprint in blueprints():
+            _claim_error_codes(blueprint)
             # Prefixed so that a host's own "history" or "meta" blueprint does not collide.
             api.register_blueprint(blueprint, url_prefix=prefix, name=f"goals_{blueprint.name}")
-        app.register_blueprint(create_fallback_blueprint(), url_prefix=prefix)
+        app.register_blueprint(_claim_error_codes(create_fallback_blueprint()), url_prefix=prefix)
         _document_errors(api)
         app.extensions[EXTENSION_KEY] = GoalsState(app, db, pm, api)
         _follow_host_create_all(db)
+        _guard_host_migrations(app)
 
         from . import (
             cli_db,  # noqa: F401  (registers "flask goals db")

@@ -162,7 +162,7 @@ class IdConverter(IntegerConverter):
     that do match (0, 9999999999) reach the views, which answer a JSON 404 too.
     """
 
-    regex = r"\d{1,10}"
+    regex = r"[1-9]\d{0,9}"
 
 
 def id_parameter_schema(converter: IdConverter) -> dict[str, Any]:

@@ -111,7 +111,7 @@ def claim_goal(ctx: Context, goal: Goal) -> None:
     the row's lock (PostgreSQL), so the state the ETag is compared with next cannot change
     before this write commits.
     """
-    claimed = ctx.session.execute(
+    claimed: sa.CursorResult[Any] = ctx.session.execute(  # type: ignore[assignment]
         sa.update(Goal)
         .where(Goal.id == goal.id, Goal.version == goal.version)
         .values(version=Goal.version + 1)

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from . import goals, history, intervals, meta, targets, tracking
+from . import coaching, goals, history, intervals, meta, targets, tracking
 
 
 def blueprints() -> list[Blueprint]:
-    return [meta.blp, goals.blp, intervals.blp, targets.blp, history.blp, tracking.blp]
+    return [
+        meta.blp,
+        goals.blp,
+        intervals.blp,
+        targets.blp,
+        history.blp,
+        tracking.blp,
+        coaching.blp,
+    ]

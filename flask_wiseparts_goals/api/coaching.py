@@ -1,0 +1,37 @@
+"""``/goals/{id}/leaderboard`` and ``/me/notification-settings`` (SPEC §10, docs/coaching.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest.error_handler import ErrorSchema
+
+from ..schemas.coaching import LeaderboardArgsSchema, LeaderboardSchema
+from ..services.coaching import leaderboard
+from .common import context, make_blueprint
+
+blp = make_blueprint(
+    "coaching", "Coaching: a goal's leaderboard and the caller's notification settings."
+)
+
+
+@blp.route("/goals/<goals_id:goal_id>/leaderboard")
+class Leaderboard(MethodView):
+    @blp.arguments(LeaderboardArgsSchema, location="query")
+    @blp.response(200, LeaderboardSchema)
+    @blp.alt_response(404, response="DEFAULT_ERROR")
+    @blp.alt_response(
+        502, schema=ErrorSchema, description="The metric source of the goal's category failed."
+    )
+    def get(self, args: dict[str, Any], goal_id: int) -> dict[str, Any]:
+        """The goal's members on ``as_of`` (default today) ranked by achievement % (then
+        actual), over the whole range or the interval ``interval_id``, with target, actual,
+        forecast and status. The figures are those of ``/goals/{id}/progress``."""
+        ctx = context()
+        return leaderboard(
+            ctx,
+            goal_id,
+            as_of=args.get("as_of") or ctx.today,
+            interval_id=args.get("interval_id"),
+        )

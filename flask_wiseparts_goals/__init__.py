@@ -20,6 +20,7 @@ from .types import (
     Identity,
     LegacyTeamTargets,
     Notification,
+    NotificationKind,
 )
 
 __version__ = "0.1.0"
@@ -33,6 +34,7 @@ __all__ = [
     "Identity",
     "LegacyTeamTargets",
     "Notification",
+    "NotificationKind",
     "__version__",
     "hookimpl",
 ]

@@ -111,7 +111,9 @@ def goals_collect_actuals(
 def goals_notify(organization_id: str, notification: Notification) -> None:
     """Deliver a notification to a person (every plugin is called).
 
-    Used when a recurring goal's clone needs review (new members got a zero target).
+    ``notification.kind`` says what it is about: ``review`` (a recurring goal's clone has new
+    members with a zero target), ``status``, ``milestone`` or ``digest`` (the coaching job,
+    docs/coaching.md); ``notification.data`` holds the structured details of the kind.
 
     :default: the notification is logged on the ``flask_wiseparts_goals`` logger.
     """

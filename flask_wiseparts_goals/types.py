@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 
@@ -162,15 +163,34 @@ class ActualsResult:
         )
 
 
+# -- Notifications (SPEC §10, docs/coaching.md) -------------------------------------------------
+
+
+class NotificationKind(StrEnum):
+    """What a :class:`Notification` is about; hosts pick a template by it."""
+
+    #: A recurring goal's clone needs review (new members got a zero target).
+    REVIEW = "review"
+    #: A goal's or a member's status moved between on track, behind and at risk.
+    STATUS = "status"
+    #: A goal's or a member's achievement reached 50, 90 or 100 %.
+    MILESTONE = "milestone"
+    #: The weekly digest of a person's goals (Monday in their timezone).
+    DIGEST = "digest"
+
+
 @dataclass(frozen=True)
 class Notification:
     """A message for a person, delivered by ``goals_notify``.
 
-    :param kind: e.g. ``"recurrence_review"``.
-    :param recipient_id: the user to notify (a goal's creator).
-    :param goal_id: the goal concerned.
-    :param message: a human-readable sentence.
-    :param data: structured details (e.g. ``{"new_member_ids": [...]}``).
+    :param kind: a :class:`NotificationKind` value: ``review``, ``status``, ``milestone`` or
+        ``digest``.
+    :param recipient_id: the user to notify.
+    :param goal_id: the goal concerned; ``None`` for a digest (it covers several goals).
+    :param message: a human-readable sentence (English), for hosts that render nothing else.
+    :param data: the structured details of the kind, enough to render mail, push or in-app
+        messages in the host's own words; keys per kind in docs/coaching.md. Values are JSON
+        types, ``Decimal`` and ``date`` (:meth:`as_json` turns those into strings).
     """
 
     kind: str
@@ -178,6 +198,28 @@ class Notification:
     goal_id: int | None
     message: str
     data: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The notification as JSON-ready values: decimals as strings, dates ISO."""
+        return {
+            "kind": str(self.kind),
+            "recipient_id": self.recipient_id,
+            "goal_id": self.goal_id,
+            "message": self.message,
+            "data": _jsonable(self.data),
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 @dataclass(frozen=True)

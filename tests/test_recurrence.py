@@ -531,7 +531,7 @@ def test_different_values_give_new_members_zero_and_one_notification(
         assert members(interval, attribute) == {"rep": D(10), "u3": D(10), "u6": D(0), "u7": D(0)}
     [(organization_id, note)] = host.notifications  # one for the clone, not one per interval
     assert organization_id == ORG
-    assert note.kind == "recurrence_review"
+    assert note.kind == "review"
     assert (note.recipient_id, note.goal_id) == ("admin", clone.id)
     assert note.data["new_member_ids"] == ["u6", "u7"]
     assert note.data["source_goal_id"] == goal_id

@@ -35,7 +35,7 @@ from ..domain.rules import Category, GoalMode
 from ..exceptions import GoalsHTTPError
 from ..models import Allocation, Goal, HistoryEntry, Interval
 from ..plugins import HostHooks
-from ..types import Identity, Notification
+from ..types import Identity, Notification, NotificationKind
 from .context import Context, today_in
 from .goals import goal_settings
 from .history import record_changes, record_event, snapshot
@@ -46,7 +46,7 @@ SYSTEM_USER_ID = "system"
 #: ``HistoryEntry.operation`` of every row the job writes.
 OPERATION = "recurrence"
 #: ``Notification.kind`` sent when new members of a clone got a zero target.
-REVIEW_KIND = "recurrence_review"
+REVIEW_KIND = NotificationKind.REVIEW.value
 #: UTC+14 (POSIX signs are inverted): no timezone's today is later than this one's.
 _FURTHEST_AHEAD = "Etc/GMT-14"
 ZERO = Decimal(0)

@@ -13,7 +13,9 @@ from flask.cli import AppGroup
 
 from .models import Base
 
-goals_cli = AppGroup("goals", help="WiseParts Goals: tables, recurrence, legacy migration.")
+goals_cli = AppGroup(
+    "goals", help="WiseParts Goals: tables, recurrence, coaching, legacy migration."
+)
 
 
 def progress_bar(stack: ExitStack, label: str) -> Callable[[int, int], None]:
@@ -77,5 +79,45 @@ def recurrence_run(as_of: datetime | None, dry_run: bool) -> None:
     for error in summary.errors:
         click.echo(f"  failed: {error}", err=True)
     click.echo(f"Recurring goals: {summary.as_text()}")
+    if summary.failed:
+        raise click.exceptions.Exit(1)
+
+
+# -- Coaching (SPEC §10, docs/coaching.md) -------------------------------------------------------
+
+
+@goals_cli.group("coach")
+def coach_cli() -> None:
+    """Coaching notifications: status changes, milestones, weekly digests."""
+
+
+@coach_cli.command("run")
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Treat this day (YYYY-MM-DD) as today for every goal and person (figures through the "
+    "day before); default: today in each goal's and person's timezone.",
+)
+@click.option("--dry-run", is_flag=True, help="Report what would be sent; send and record nothing.")
+def coach_run(as_of: datetime | None, dry_run: bool) -> None:
+    """Send the coaching notices that are due: status changes (on track, behind, at risk),
+    milestones (50, 90, 100 %) and, on Mondays, each person's weekly digest.
+
+    Safe to run from cron on several hosts at once and next to the scheduler: each notice is
+    sent once. Exits with status 1 when something failed (it is retried on the next run).
+    """
+    from .scheduler import run_coaching_for_app
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with ExitStack() as stack:
+        summary = run_coaching_for_app(
+            app,
+            as_of=as_of.date() if as_of else None,
+            dry_run=dry_run,
+            on_progress=progress_bar(stack, "Organizations"),
+        )
+    for error in summary.errors:
+        click.echo(f"  failed: {error}", err=True)
+    click.echo(f"Coaching: {summary.as_text()}")
     if summary.failed:
         raise click.exceptions.Exit(1)

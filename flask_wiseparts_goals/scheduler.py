@@ -23,6 +23,8 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 
 from .plugins import HostHooks
+from .services.coaching import CoachingSummary, run_coaching
+from .services.coaching import ProgressCallback as CoachingProgress
 from .services.recurrence import ProgressCallback, RecurrenceSummary, run_recurrence
 
 JOB_ID = "goals-recurrence"
@@ -102,9 +104,63 @@ def register_jobs(scheduler: Any, app: Flask) -> Any:
     if not scheduler.running and scheduler.get_job(JOB_ID) is not None:
         # A stopped scheduler keeps every pending job and only replaces them when it starts.
         scheduler.remove_job(JOB_ID)
+    register_coaching_job(scheduler, app)
     return scheduler.add_job(
         id=JOB_ID,
         func=recurrence_job,
+        args=[app.import_name],
+        trigger="cron",
+        timezone=app.config["GOALS_SCHEDULER_TIMEZONE"],
+        misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+        **parse_schedule(app.config["GOALS_SCHEDULER_TIME"]),
+    )
+
+
+# -- Coaching (SPEC §10, docs/coaching.md) -------------------------------------------------------
+
+COACHING_JOB_ID = "goals-coaching"
+
+
+def run_coaching_for_app(
+    app: Flask,
+    *,
+    as_of: date | None = None,
+    dry_run: bool = False,
+    on_progress: CoachingProgress | None = None,
+) -> CoachingSummary:
+    """Run the coaching job on ``app``'s database (needs its app context). Shared by the job
+    and ``flask goals coach run``."""
+    state = app.extensions["goals"]
+    return run_coaching(
+        state.session,
+        HostHooks(state.plugin_manager),
+        as_of=as_of,
+        dry_run=dry_run,
+        on_progress=on_progress,
+        config=app.config,
+    )
+
+
+def coaching_job(app_name: str | None = None) -> CoachingSummary:
+    """The scheduled coaching job (status changes, milestones, weekly digests): safe to run
+    in every process at once, each notice is sent once (:mod:`.services.coaching`)."""
+    app = _app_named(app_name)
+    with app.app_context():
+        return run_coaching_for_app(app)
+
+
+def register_coaching_job(scheduler: Any, app: Flask) -> Any:
+    """Add (or replace) the ``goals-coaching`` job, on the recurrence's schedule
+    (``GOALS_SCHEDULER_TIME``; hourly by default, so that each person's Monday is met in
+    their timezone)."""
+    if not scheduler.running and scheduler.get_job(COACHING_JOB_ID) is not None:
+        scheduler.remove_job(COACHING_JOB_ID)
+    return scheduler.add_job(
+        id=COACHING_JOB_ID,
+        func=coaching_job,
         args=[app.import_name],
         trigger="cron",
         timezone=app.config["GOALS_SCHEDULER_TIMEZONE"],

@@ -172,6 +172,10 @@ EXPECTED: dict[tuple[str, str], list[Call]] = {
         Call(statuses(401, 403, 403, 200, 403, 200), {"as_of": AS_OF, "team_id": "team-b"}),
     ],
     ("GET", "/widgets/me"): [Call(EVERYONE, {"as_of": AS_OF})],
+    ("GET", "/goals/{goal_id}/leaderboard"): [Call(GOAL_READ, {"as_of": AS_OF})],
+    # Each caller's own settings, in the caller's organization.
+    ("GET", "/me/notification-settings"): [Call(EVERYONE)],
+    ("PUT", "/me/notification-settings"): [Call(EVERYONE, body={"digest": False})],
 }
 
 

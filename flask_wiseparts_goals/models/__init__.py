@@ -251,4 +251,68 @@ class HistoryEntry(Base):
     interval_end: Mapped[date | None] = mapped_column(sa.Date)
 
 
-__all__ = ["Allocation", "Base", "Goal", "HistoryEntry", "Interval"]
+# -- Coaching (SPEC §10, docs/coaching.md) ------------------------------------------------------
+
+
+class CoachingNotice(Base):
+    """A coaching notice that was sent (or decided on for someone who opted out): the record
+    that makes the coaching job exactly once.
+
+    One row per event, whatever the number of runners: ``(organization_id, kind, scope, key)``
+    is UNIQUE, and a runner delivers a notice only after its INSERT of that row succeeded, in
+    the same transaction. ``scope`` says whose figures the event is about (``goal:<id>``,
+    ``goal:<id>:member:<user id>``, ``user:<user id>`` for a digest); ``key`` tells the events
+    of a scope apart: the change number of a status (1, 2, ...), the milestone (``50``, ``90``,
+    ``100``), the Monday of a digest's week.
+    """
+
+    __tablename__ = "goals_coaching_notice"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "organization_id", "kind", "scope", "key", name="uq_goals_coaching_notice_event"
+        ),
+        sa.Index("ix_goals_coaching_notice_goal", "goal_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[str] = mapped_column(HostId)
+    #: ``status``, ``milestone`` or ``digest``.
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    scope: Mapped[str] = mapped_column(sa.String(100))
+    key: Mapped[str] = mapped_column(sa.String(32))
+    goal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("goals_goal.id", ondelete="CASCADE"))
+    #: The member (member-level notices) or the person (digest).
+    user_id: Mapped[str | None] = mapped_column(HostId)
+    #: The status a status notice moved to.
+    value: Mapped[str | None] = mapped_column(sa.String(16))
+    #: Whom ``goals_notify`` was called for (empty when the recipient opted out).
+    delivered_to: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class NotificationSetting(Base):
+    """A person's coaching preferences (``/me/notification-settings``); no row: everything on,
+    timezone unknown."""
+
+    __tablename__ = "goals_notification_setting"
+
+    organization_id: Mapped[str] = mapped_column(HostId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(HostId, primary_key=True)
+    status: Mapped[bool] = mapped_column(default=True)
+    milestone: Mapped[bool] = mapped_column(default=True)
+    digest: Mapped[bool] = mapped_column(default=True)
+    #: IANA name the weekly digest's Monday is taken in; ``None``: the goal's organization's.
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+__all__ = [
+    "Allocation",
+    "Base",
+    "CoachingNotice",
+    "Goal",
+    "HistoryEntry",
+    "Interval",
+    "NotificationSetting",
+]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import marshmallow as ma
+from marshmallow import fields, validate, validates_schema
 
 from ..services.context import MAX_ID
+from .fields import TextField
+from .goals import StrictSchema
 from .tracking import (
     ActualsStateSchema,
     MemberFiguresSchema,
@@ -48,3 +53,51 @@ class LeaderboardSchema(ActualsStateSchema):
     members = fields.List(
         fields.Nested(LeaderboardMemberSchema), metadata={"description": "Best first."}
     )
+
+
+def _iana(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ma.ValidationError("Not a known IANA timezone name, e.g. Europe/Vienna.") from error
+
+
+_KIND_DESCRIPTIONS = {
+    "status": "Status-change notices (on track, behind, at risk) of your goals and yourself.",
+    "milestone": "Milestone notices (50, 90 and 100 % of the target).",
+    "digest": "The weekly digest, on Monday in your timezone.",
+}
+
+
+class NotificationSettingsSchema(ma.Schema):
+    """The caller's coaching notifications: every kind is on until turned off."""
+
+    status = fields.Boolean(metadata={"description": _KIND_DESCRIPTIONS["status"]})
+    milestone = fields.Boolean(metadata={"description": _KIND_DESCRIPTIONS["milestone"]})
+    digest = fields.Boolean(metadata={"description": _KIND_DESCRIPTIONS["digest"]})
+    timezone = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "IANA timezone the digest's Monday is taken in. Null until set: "
+            "the organization's timezone. Saving settings without one stores the timezone "
+            "the host gives for the caller (Identity.timezone)."
+        },
+    )
+
+
+class NotificationSettingsUpdateSchema(StrictSchema):
+    """Fields omitted keep their value; unknown fields and a body naming none are a 422."""
+
+    status = fields.Boolean(metadata={"description": _KIND_DESCRIPTIONS["status"]})
+    milestone = fields.Boolean(metadata={"description": _KIND_DESCRIPTIONS["milestone"]})
+    digest = fields.Boolean(metadata={"description": _KIND_DESCRIPTIONS["digest"]})
+    timezone = TextField(
+        allow_none=True,
+        validate=[validate.Length(min=1, max=64), _iana],
+        metadata={"description": "IANA timezone name; null: the host's for the caller."},
+    )
+
+    @validates_schema
+    def _not_empty(self, data: dict[str, object], **kwargs: object) -> None:
+        if not data:
+            raise ma.ValidationError("Give at least one of status, milestone, digest and timezone.")

@@ -582,3 +582,39 @@ def _members(batch: Batch, slot: Slot, targets: Mapping[str, Decimal]) -> list[d
     return [
         batch.member_figures(slot, user, targets.get(user) if split else None) for user in users
     ]
+
+
+def goals_period_progress(
+    ctx: Context, goals: Sequence[Goal], *, as_of: date
+) -> dict[int, dict[str, Any]]:
+    """The whole-range figures of many goals at once, each with its member rows as in
+    :func:`goal_progress` (``period``), for jobs that look at every goal of an organization
+    (coaching). No authorization: the caller chose the goals.
+
+    :return: goal id → the period's figures with ``members`` and ``actuals_available``
+        (``False``, every actual ``null``, when the category's source does not answer or failed).
+
+    Statements: 1 (allocations). Hooks: business days once per team, actuals once per category.
+    """
+    if not goals:
+        return {}
+    totals: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for allocation in ctx.session.scalars(
+        sa.select(Allocation)
+        .where(Allocation.goal_id.in_([goal.id for goal in goals]))
+        .order_by(Allocation.goal_id, Allocation.interval_id, Allocation.position, Allocation.id)
+    ):
+        own = totals[allocation.goal_id]
+        own[allocation.user_id] = own.get(allocation.user_id, ZERO) + allocation.target
+
+    batch = Batch(ctx, as_of)
+    batch.load_calendars(goals)
+    slots = [(goal, batch.ask(goal, _period(goal))) for goal in goals]
+    batch.collect()
+    progress: dict[int, dict[str, Any]] = {}
+    for goal, whole in slots:
+        period = batch.figures(whole, goal.aim, batch.actual(whole), stretch_aim=goal.stretch_aim)
+        period["members"] = _members(batch, whole, totals[goal.id])
+        period["actuals_available"] = bool(batch.answer(goal.category).available is not False)
+        progress[goal.id] = period
+    return progress

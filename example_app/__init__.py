@@ -15,6 +15,7 @@ from flask import Flask
 
 from flask_wiseparts_goals import Goals
 
+from .inbox import bp as inbox_bp
 from .models import db
 from .pages import bp as pages_bp
 from .plugin import ExampleHostPlugin
@@ -56,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Goals(app, plugins=[ExampleHostPlugin()])
     app.cli.add_command(seed_command)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(inbox_bp)
     return app
 
 

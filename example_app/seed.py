@@ -30,6 +30,7 @@ from .models import (
     Holiday,
     LegacyMemberTarget,
     LegacyTeamSetting,
+    Notification,
     Order,
     Organization,
     SalesLine,
@@ -521,6 +522,90 @@ def seed_goals() -> int:
     return len(DEMO_GOALS)
 
 
+def seed_coaching(today: dt.date) -> int:
+    """Make every kind of notification appear in the demo's inbox (docs/coaching.md), through
+    the extension's own machinery:
+
+    * ``review``: South's monthly visits goal from the month before Ida joined, its members'
+      daily targets differing; the recurrence run catches up to this month and the first clone
+      gives Ida 0 and tells acme-admin;
+    * ``milestone``: North's brand focus of the year, with a modest aim, passes 100 %;
+    * ``status``: Acme's record year, with an aim far ahead of the sales, is at risk;
+    * ``digest``: the coaching job runs as of this week's Monday (every person gets the digest
+      of their goals), then as of today.
+
+    Returns how many notifications the host's inbox holds afterwards.
+    """
+    from flask_wiseparts_goals.scheduler import run_coaching_for_app, run_for_app
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    client = app.test_client()
+    prefix = app.config["GOALS_URL_PREFIX"]
+    admin = {"X-User-Id": "acme-admin"}
+    first, _ = seed_window(today)
+    month = first + relativedelta(months=2)  # Ida joins South at plan offset 3
+    year_start, year_end = today.replace(month=1, day=1), today.replace(month=12, day=31)
+    bodies = [
+        {
+            "category": "activities",
+            "description": "South visits (recurring)",
+            "start_date": month.isoformat(),
+            "end_date": (month + relativedelta(months=1, days=-1)).isoformat(),
+            "goal_mode": "per_business_day",
+            "daily_target": "1",
+            "team_id": "acme-south",
+            "split_by_team_members": True,
+            "recurrence": "monthly",
+            "filters": {"activity_types": ["visit"]},
+        },
+        {
+            "category": "sales",
+            "description": "North brand focus this year",
+            "start_date": year_start.isoformat(),
+            "end_date": year_end.isoformat(),
+            "metric": "net",
+            "aim": "5000.00",
+            "team_id": "acme-north",
+        },
+        {
+            "category": "sales",
+            "description": "Acme record year",
+            "start_date": year_start.isoformat(),
+            "end_date": year_end.isoformat(),
+            "metric": "net",
+            "aim": "99000000.00",
+        },
+    ]
+    goal_ids = []
+    for body in bodies:
+        response = client.post(f"{prefix}/goals", json=body, headers=admin)
+        if response.status_code != 201:
+            raise click.ClickException(f"demo goal refused: {response.get_json()}")
+        goal_ids.append(response.get_json()["id"])
+    daily = {"acme-rep-eva": "2", "acme-rep-felix": "1.5", "acme-rep-greta": "1"}
+    for interval in client.get(f"{prefix}/goals/{goal_ids[0]}/intervals", headers=admin).json:
+        path = f"{prefix}/goals/{goal_ids[0]}/intervals/{interval['id']}/allocations"
+        current = client.get(path, headers=admin)
+        allocations = [
+            {"user_id": row["user_id"], "daily_target": daily.get(row["user_id"], "1")}
+            for row in current.get_json()["allocations"]
+        ]
+        response = client.put(
+            path,
+            json={"allocations": allocations},
+            headers={**admin, "If-Match": current.headers["ETag"]},
+        )
+        if response.status_code != 200:
+            raise click.ClickException(f"demo targets refused: {response.get_json()}")
+    run_for_app(app, as_of=today)
+    monday = today - dt.timedelta(days=today.weekday())
+    run_coaching_for_app(app, as_of=monday)
+    if monday != today:
+        run_coaching_for_app(app, as_of=today)
+    db.session.remove()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) or 0
+
+
 @click.command("seed")
 @click.option("--reset", is_flag=True, help="Drop the host and goals tables first.")
 @click.option(
@@ -541,6 +626,9 @@ def seed_command(reset: bool, goals: bool, today: dt.datetime | None) -> None:
         return
     if goals:
         counts["goals (through the API)"] = seed_goals()
+        counts["notifications (recurrence and coaching)"] = seed_coaching(
+            today.date() if today else dt.date.today()
+        )
     click.echo(
         "Seeded organizations acme (Acme Parts) and globex (Globex Supply): "
         + ", ".join(f"{n} {table}" for table, n in counts.items())

@@ -70,13 +70,17 @@ class FakeHost:
 
     def install(self, app: Flask) -> None:
         """Create the host tables on ``app``'s database and keep them in step with the fields."""
+        self.reset_tables(app)
+        app.before_request(self.sync)
+
+    def reset_tables(self, app: Flask) -> None:
+        """Empty host tables, filled again from the fields (inside an app context)."""
         db = app.extensions["sqlalchemy"]
         HOST_METADATA.drop_all(db.engine)
         HOST_METADATA.create_all(db.engine)
         self.installed = True
         self._synced = None
         self.sync()
-        app.before_request(self.sync)
 
     def _snapshot(self) -> Any:
         return copy.deepcopy((self.users, self.teams, self.holidays, self.timezone))

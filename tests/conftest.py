@@ -370,6 +370,17 @@ def dump_tables(db: SQLAlchemy) -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
+def created(api: ApiClient, body: dict[str, Any]) -> dict[str, Any]:
+    """POST a goal that must be created; its JSON."""
+    response = api.post("/goals", json=body)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def first_interval(api: ApiClient, goal_id: int) -> dict[str, Any]:
+    return api.get(f"/goals/{goal_id}/intervals").json[0]
+
+
 def sales_goal(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "category": "sales",

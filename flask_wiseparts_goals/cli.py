@@ -8,12 +8,46 @@ from datetime import datetime
 from typing import Any
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
 from .models import Base
 
-goals_cli = AppGroup(
+
+class DatabaseUnavailable(click.ClickException):
+    """The goal tables are missing or the database cannot be reached: one line, exit status 2."""
+
+    exit_code = 2
+
+
+def database_problem(error: sa.exc.DBAPIError) -> str | None:
+    """What a person should read for an error that is not the command's fault, or None."""
+    original = getattr(error, "orig", None)
+    text = str(original or error).strip().splitlines()[0] if str(original or error) else ""
+    missing_table = getattr(original, "sqlstate", None) == "42P01" or "no such table" in text
+    if missing_table:
+        return f"The goal tables are missing ({text}). Create them with `flask goals db upgrade`."
+    if isinstance(error, sa.exc.OperationalError):
+        return f"Cannot use the database: {text}"
+    return None
+
+
+class GoalsGroup(AppGroup):
+    """``flask goals``: a missing table or an unreachable database is one clear line and exit
+    status 2 for every subcommand (SPEC §6), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except sa.exc.DBAPIError as error:
+            problem = database_problem(error)
+            if problem is None:
+                raise
+            raise DatabaseUnavailable(problem) from None
+
+
+goals_cli = GoalsGroup(
     "goals", help="WiseParts Goals: tables, recurrence, coaching, legacy migration."
 )
 

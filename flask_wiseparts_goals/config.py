@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     # Status thresholds, in % of the target expected to date.
     "GOALS_STATUS_ON_TRACK_PERCENT": Decimal("99"),
     "GOALS_STATUS_AT_RISK_PERCENT": Decimal("80"),
+    # The largest request body the API reads, in bytes (a larger one is a 413 before parsing).
+    # None: no limit of ours (the host's MAX_CONTENT_LENGTH still applies).
+    "GOALS_MAX_BODY_BYTES": 1024 * 1024,
     # The user recorded as creator of goals made by the legacy migration.
     "GOALS_MIGRATION_CREATED_BY": "system",
 }

@@ -70,13 +70,17 @@ class FakeHost:
 
     def install(self, app: Flask) -> None:
         """Create the host tables on ``app``'s database and keep them in step with the fields."""
+        self.reset_tables(app)
+        app.before_request(self.sync)
+
+    def reset_tables(self, app: Flask) -> None:
+        """Empty host tables, filled again from the fields (inside an app context)."""
         db = app.extensions["sqlalchemy"]
         HOST_METADATA.drop_all(db.engine)
         HOST_METADATA.create_all(db.engine)
         self.installed = True
         self._synced = None
         self.sync()
-        app.before_request(self.sync)
 
     def _snapshot(self) -> Any:
         return copy.deepcopy((self.users, self.teams, self.holidays, self.timezone))
@@ -364,6 +368,17 @@ def dump_tables(db: SQLAlchemy) -> dict[str, list[tuple[Any, ...]]]:
         ]
         for table in GoalsBase.metadata.sorted_tables
     }
+
+
+def created(api: ApiClient, body: dict[str, Any]) -> dict[str, Any]:
+    """POST a goal that must be created; its JSON."""
+    response = api.post("/goals", json=body)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def first_interval(api: ApiClient, goal_id: int) -> dict[str, Any]:
+    return api.get(f"/goals/{goal_id}/intervals").json[0]
 
 
 def sales_goal(**overrides: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, pre_load, validate, validates_schema
 
 from ..domain.distribution import STRATEGIES
-from .fields import DecimalString, HostIdField, unique_list
+from .fields import DecimalString, HostIdField, IsoDate, StrictBoolean, unique_list
 from .goals import IntervalSchema, StrictSchema
 
 
@@ -94,7 +94,7 @@ class DistributeSchema(StrictSchema):
 
 class DistributeResultSchema(AllocationsSchema):
     strategy = fields.String()
-    fell_back_to_equal = fields.Boolean(
+    fell_back_to_equal = StrictBoolean(
         metadata={"description": "proportional found no preceding data and split equally."}
     )
     notes = fields.List(fields.String())
@@ -104,8 +104,8 @@ class HistoryEntrySchema(ma.Schema):
     id = fields.Integer()
     goal_id = fields.Integer()
     interval_id = fields.Integer(allow_none=True)
-    interval_start = fields.Date(allow_none=True)
-    interval_end = fields.Date(allow_none=True)
+    interval_start = IsoDate(allow_none=True)
+    interval_end = IsoDate(allow_none=True)
     user_id = fields.String(allow_none=True, metadata={"description": "The member concerned."})
     field = fields.String(metadata={"description": "aim, stretch_aim, target, daily_target, goal…"})
     old_value = fields.String(allow_none=True)

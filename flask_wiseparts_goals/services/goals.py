@@ -27,8 +27,8 @@ from ..models import Goal
 from ..types import AuthTarget
 from .context import Context, goal_target
 from .history import record_event
-from .structure import Dropped, rebuild
-from .targets import tracked_write
+from .structure import Dropped, rebuild, recompute_totals
+from .targets import check_bounds, tracked_write
 
 #: Fields whose change rebuilds intervals and allocations.
 STRUCTURE_FIELDS = (
@@ -172,6 +172,8 @@ def create_goal(ctx: Context, data: Mapping[str, Any]) -> Goal:
     goal.intervals = []
     with tracked_write(ctx, goal, "create"):
         rebuild(ctx, goal, settings)
+        recompute_totals(goal)  # the derived amounts are checked before the first flush
+        check_bounds(goal)
         ctx.session.add(goal)
         ctx.session.flush()
         record_event(ctx, goal, "goal", None, "created", "create")

@@ -20,7 +20,7 @@ from ..domain.distribution import (
     distribute_proportional,
 )
 from ..domain.periods import Period
-from ..domain.rules import Category, GoalMode, check_places, places, step
+from ..domain.rules import MAX_VALUE, Category, GoalMode, check_places, places, step
 from ..exceptions import Conflict, MetricSourceError, NotFound, ValidationFailed
 from ..models import Allocation, Goal, Interval
 from ..types import ActualsQuery, Filters
@@ -118,15 +118,54 @@ def enforce_aims(
     goal.stretch_aim = proposed_stretch
 
 
+def check_bounds(
+    goal: Goal, intervals: Sequence[Interval] | None = None, field_name: str | None = None
+) -> None:
+    """Every derived amount fits its column (SPEC §6 "Bounded numbers"): a daily target times
+    business days, a sum of allocations or a cascade beyond :data:`MAX_VALUE` is a 422 naming
+    the input at fault (default: ``daily_target`` on per-business-day goals, else ``aim``),
+    before anything is flushed (PostgreSQL would refuse the row with a 500; SQLite would
+    store it)."""
+    field_name = field_name or ("daily_target" if _per_day(goal) else "aim")
+    scope = goal.intervals if intervals is None else intervals
+    values: list[tuple[str, Decimal | None]] = [
+        ("the goal's aim", goal.aim),
+        ("the goal's stretch aim", goal.stretch_aim),
+    ]
+    for interval in scope:
+        values.append((f"the aim of {interval.start_date:%Y-%m}", interval.aim))
+        values.append((f"the daily target of {interval.start_date:%Y-%m}", interval.daily_target))
+        for allocation in interval.allocations:
+            values.append((f"the target of {allocation.user_id}", allocation.target))
+    for what, value in values:
+        if value is not None and abs(value) > MAX_VALUE:
+            raise ValidationFailed(
+                {
+                    field_name: [
+                        f"This would make {what} {_fmt(value, goal.places)}, above the maximum "
+                        f"{MAX_VALUE}."
+                    ]
+                }
+            )
+
+
 @contextmanager
 def tracked_write(
-    ctx: Context, goal: Goal, operation: str, *, intervals: Sequence[Interval] | None = None
+    ctx: Context,
+    goal: Goal,
+    operation: str,
+    *,
+    intervals: Sequence[Interval] | None = None,
+    field_name: str | None = None,
 ) -> Iterator[None]:
     """Around a change of aims or targets: derive totals, check (or cascade) the exceed rule,
-    then record history — the change under ``operation``, the cascade under ``"cascade"``.
+    check every derived amount fits its column, then record history — the change under
+    ``operation``, the cascade under ``"cascade"``.
 
     :param intervals: when the write touches only these intervals (and goal-level values),
         the other intervals' allocations are not read at all.
+    :param field_name: the input a 422 names when a derived amount is out of range (default:
+        ``daily_target`` on per-business-day goals, else ``aim``).
     """
     scope = None if intervals is None else list(intervals)
     before = snapshot(goal, scope)
@@ -135,6 +174,7 @@ def tracked_write(
     recompute_totals(goal, scope)
     changed = snapshot(goal, scope)
     enforce_aims(ctx, goal, scope, before=aims_before)
+    check_bounds(goal, scope, field_name)
     ctx.session.flush()
     record_changes(ctx, goal, before, operation, after=changed)
     record_changes(ctx, goal, changed, "cascade", after=snapshot(goal, scope))
@@ -286,7 +326,7 @@ def set_allocations(
         raise ValidationFailed({"allocations": errors})
     _members_or_422(ctx, goal, interval, [e["user_id"] for e in entries], "allocations")
     by_user = {a.user_id: a for a in current_allocations(ctx, goal, interval, attach=True)}
-    with tracked_write(ctx, goal, "manual", intervals=[interval]):
+    with tracked_write(ctx, goal, "manual", intervals=[interval], field_name="allocations"):
         for entry in entries:
             allocation = by_user[entry["user_id"]]
             if _per_day(goal):
@@ -351,7 +391,7 @@ def distribute(
             result = distribute_proportional(interval.aim, members, weights, unit, locked)
             outcome.fell_back_to_equal = result.fell_back_to_equal
         operation = "distribute"
-    with tracked_write(ctx, goal, operation, intervals=[interval]):
+    with tracked_write(ctx, goal, operation, intervals=[interval], field_name="strategy"):
         for user_id, value in result.values.items():
             _set_value(goal, by_user[user_id], value)
     return outcome

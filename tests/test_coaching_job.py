@@ -15,7 +15,7 @@ from typing import Any
 import conftest
 import pytest
 import sqlalchemy as sa
-from conftest import make_app, sales_goal, table_counts
+from conftest import ORG, OTHER_ORG, make_app, sales_goal, table_counts
 from test_tracking_api import Line, SourceHost, set_targets
 
 from flask_wiseparts_goals import Notification, hookimpl
@@ -37,6 +37,14 @@ class CoachHost(SourceHost):
 
     notifications: list[tuple[str, Notification]] = field(default_factory=list)
     failing_notify: bool = False
+    #: Organizations whose calendar raises.
+    failing_calendars: set[str] = field(default_factory=set)
+
+    @hookimpl
+    def goals_business_days(self, organization_id, team_id, start, end):
+        if organization_id in self.failing_calendars:
+            raise RuntimeError(f"the calendar of {organization_id} is unavailable")
+        return super().goals_business_days(organization_id, team_id, start, end)
 
     @hookimpl
     def goals_notify(self, organization_id: str, notification: Notification) -> None:
@@ -303,6 +311,36 @@ def test_deleted_goals_and_other_categories_are_left_alone(app, api, host, db):
     assert api.write("DELETE", f"/goals/{goal['id']}").status_code == 204
     summary = coach(app, as_of="2026-01-13")
     assert (summary.goals, host.notifications) == (0, [])
+
+
+def test_each_organization_is_told_its_own_and_fails_alone(app, api, host, db):
+    create(api, aim="1000.00")
+    other = api.as_user("other-admin")
+    response = other.post("/goals", json=sales_goal(aim="1000.00", team_id="team-x"))
+    assert response.status_code == 201, response.json
+    host.lines += [
+        Line("rep", date(2026, 1, 5), D("600.00")),
+        Line("x1", date(2026, 1, 5), D("700.00"), organization_id=OTHER_ORG),
+    ]
+    coach(app, as_of="2026-01-13")
+    # Each goal's 60 % and 70 % milestone (50 told) goes to its creator, in its organization.
+    assert sorted(
+        (org, n.kind, n.recipient_id, n.data["milestone"]) for org, n in host.notifications
+    ) == [
+        (ORG, "milestone", "admin", 50),
+        (OTHER_ORG, "milestone", "other-admin", 50),
+    ]
+
+    host.notifications.clear()
+    host.lines.append(Line("rep", date(2026, 1, 6), D("400.00")))
+    host.lines.append(Line("x1", date(2026, 1, 6), D("300.00"), organization_id=OTHER_ORG))
+    host.failing_calendars = {OTHER_ORG}
+    summary = coach(app, as_of="2026-01-14")
+    assert summary.failed == 1
+    assert f"organization {OTHER_ORG}" in summary.errors[0]
+    assert [(org, n.kind, n.data["milestone"]) for org, n in host.notifications] == [
+        (ORG, "milestone", 100)
+    ]
 
 
 # -- the command -------------------------------------------------------------------------------

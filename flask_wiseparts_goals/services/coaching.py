@@ -455,6 +455,15 @@ class _Planner:
         self.fallback = fallback
         self.shortfalls = shortfalls or breakdown_shortfalls
 
+    def mondays(self) -> list[str]:
+        """The Mondays that are today somewhere (a digest's key), ISO."""
+        if self.as_of is not None:
+            days = [self.as_of]
+        else:
+            earliest, latest = today_in(_FURTHEST_BEHIND), today_in(_FURTHEST_AHEAD)
+            days = [earliest + timedelta(days=n) for n in range((latest - earliest).days + 1)]
+        return [day.isoformat() for day in days if day.weekday() == 0]
+
     def today(self, timezone: str | None) -> date:
         return self.as_of or today_in(timezone or self.fallback, self.fallback)
 
@@ -505,7 +514,9 @@ class _Planner:
                 )
             )
         }
-        recorded = _Recorded.load(self.session, organization_id, [g.id for g in goals])
+        recorded = _Recorded.load(
+            self.session, organization_id, [g.id for g in goals], self.mondays()
+        )
         plan = _OrganizationPlan(organization_id, settings, recorded)
         digests: dict[str, list[tuple[Goal, dict[str, Any]]]] = {}
         for goal in goals:
@@ -569,13 +580,23 @@ class _Recorded:
     statuses: dict[str, tuple[int, str]]
 
     @classmethod
-    def load(cls, session: Session, organization_id: str, goal_ids: Sequence[int]) -> _Recorded:
+    def load(
+        cls,
+        session: Session,
+        organization_id: str,
+        goal_ids: Sequence[int],
+        mondays: Sequence[str],
+    ) -> _Recorded:
+        """The notices of these goals, and the digests of these weeks: one statement."""
         rows = session.execute(
             sa.select(
                 CoachingNotice.kind, CoachingNotice.scope, CoachingNotice.key, CoachingNotice.value
             ).where(
                 CoachingNotice.organization_id == organization_id,
-                sa.or_(CoachingNotice.goal_id.in_(goal_ids), CoachingNotice.kind == DIGEST),
+                sa.or_(
+                    CoachingNotice.goal_id.in_(goal_ids),
+                    sa.and_(CoachingNotice.kind == DIGEST, CoachingNotice.key.in_(mondays)),
+                ),
             )
         ).all()
         keys = {(kind, scope, key) for kind, scope, key, _ in rows}

@@ -54,6 +54,9 @@ def test_bad_input_is_a_422_naming_the_field_and_writes_nothing(api, host, db):
     for body, name in [
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"digest": "sometimes"}, "digest"),
+        ({"digest": 1}, "digest"),
+        ({"status": "true"}, "status"),
+        ({"milestone": None}, "milestone"),
         ({"weekly": True}, "weekly"),
         ({"timezone": ""}, "timezone"),
     ]:

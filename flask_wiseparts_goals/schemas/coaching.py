@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import marshmallow as ma
@@ -85,12 +86,23 @@ class NotificationSettingsSchema(ma.Schema):
     )
 
 
+class JsonBoolean(fields.Boolean):
+    """A JSON ``true`` or ``false``, nothing else (not ``1``, not ``"yes"``)."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class NotificationSettingsUpdateSchema(StrictSchema):
     """Fields omitted keep their value; unknown fields and a body naming none are a 422."""
 
-    status = fields.Boolean(metadata={"description": _KIND_DESCRIPTIONS["status"]})
-    milestone = fields.Boolean(metadata={"description": _KIND_DESCRIPTIONS["milestone"]})
-    digest = fields.Boolean(metadata={"description": _KIND_DESCRIPTIONS["digest"]})
+    status = JsonBoolean(metadata={"description": _KIND_DESCRIPTIONS["status"]})
+    milestone = JsonBoolean(metadata={"description": _KIND_DESCRIPTIONS["milestone"]})
+    digest = JsonBoolean(metadata={"description": _KIND_DESCRIPTIONS["digest"]})
     timezone = TextField(
         allow_none=True,
         validate=[validate.Length(min=1, max=64), _iana],

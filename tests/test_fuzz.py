@@ -24,6 +24,7 @@ from conftest import DATABASE_URL, ApiClient, FakeHost, _reset, make_app, sales_
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     missing_required_header,
+    negative_data_rejection,
     positive_data_acceptance,
 )
 
@@ -38,6 +39,11 @@ ROLES = ("admin", "manager", "rep")
 #   the category the filters, period excludes start/end dates) and roles (a rep may not write),
 #   which JSON Schema cannot express; those 422s and 403s are asserted one by one elsewhere.
 EXCLUDED = [missing_required_header, positive_data_acceptance]
+# In the stateful phase only, also negative_data_rejection: schemathesis flags a valid body it
+# took from a link as "random bytes" that the API should have refused (schemathesis issue
+# #2983, open in 4.32): seen on PATCH /goals/{id} with {"team_id": "team-a"}. The stateless
+# phase keeps the check for every operation.
+STATEFUL_EXCLUDED = [*EXCLUDED, negative_data_rejection]
 
 HOST = FakeHost()
 APP = make_app(HOST, SQLALCHEMY_DATABASE_URI=DATABASE_URL or "sqlite://")
@@ -110,7 +116,7 @@ def test_stateful_sequences_conform(user: str) -> None:
             return {"headers": _headers(user, case)}
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
-            case.validate_response(response, excluded_checks=EXCLUDED)
+            case.validate_response(response, excluded_checks=STATEFUL_EXCLUDED)
 
     AsUser.run(
         settings=settings(

@@ -255,9 +255,11 @@ def test_digest_on_monday_in_the_recipients_timezone(app, api, host, db, freeze_
 
     # Monday morning in UTC: the others get theirs; rep's week is done.
     freeze_now(datetime(2026, 2, 9, 8, 0, tzinfo=UTC))
+    asked.clear()
     coach(app, shortfalls=drivers)
     digests = host.told("digest")
     assert sorted(n.recipient_id for n in digests) == ["admin", "rep", "u2", "u3"]
+    assert asked == [(goal["id"], date(2026, 2, 8))]  # once for the three digests
     admin = next(n for n in digests if n.recipient_id == "admin")
     assert admin.data["goals"][0]["role"] == "owner"
     assert admin.data["goals"][0]["own"] is None  # the creator holds no allocation

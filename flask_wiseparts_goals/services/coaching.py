@@ -454,6 +454,7 @@ class _Planner:
         self.as_of = as_of
         self.fallback = fallback
         self.shortfalls = shortfalls or breakdown_shortfalls
+        self._drivers: dict[int, list[Shortfall]] = {}
 
     def mondays(self) -> list[str]:
         """The Mondays that are today somewhere (a digest's key), ISO."""
@@ -559,7 +560,9 @@ class _Planner:
         own = next(
             (m for m in figures["members"] if m["user_id"] == user_id and m["counted"]), None
         )
-        drivers = largest_shortfalls(self.shortfalls(ctx, goal, day))
+        if goal.id not in self._drivers:  # once per goal, however many people are told
+            self._drivers[goal.id] = largest_shortfalls(self.shortfalls(ctx, goal, day))
+        drivers = self._drivers[goal.id]
         return {
             "goal": _goal_data(goal),
             "role": "owner" if goal.created_by == user_id else "member",

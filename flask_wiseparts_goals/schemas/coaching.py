@@ -9,7 +9,7 @@ import marshmallow as ma
 from marshmallow import fields, validate, validates_schema
 
 from ..services.context import MAX_ID
-from .fields import TextField
+from .fields import IsoDate, StrictBoolean, TextField
 from .goals import StrictSchema
 from .tracking import (
     ActualsStateSchema,
@@ -44,13 +44,13 @@ class LeaderboardMemberSchema(MemberFiguresSchema):
 
 
 class LeaderboardSchema(ActualsStateSchema):
-    as_of = fields.Date()
+    as_of = IsoDate()
     goal = fields.Nested(TrackedGoalSchema)
     interval_id = fields.Integer(
         allow_none=True, metadata={"description": "Null for the goal's whole range."}
     )
-    start_date = fields.Date()
-    end_date = fields.Date()
+    start_date = IsoDate()
+    end_date = IsoDate()
     members = fields.List(
         fields.Nested(LeaderboardMemberSchema), metadata={"description": "Best first."}
     )
@@ -73,9 +73,9 @@ _KIND_DESCRIPTIONS = {
 class NotificationSettingsSchema(ma.Schema):
     """The caller's coaching notifications: every kind is on until turned off."""
 
-    status = fields.Boolean(metadata={"description": _KIND_DESCRIPTIONS["status"]})
-    milestone = fields.Boolean(metadata={"description": _KIND_DESCRIPTIONS["milestone"]})
-    digest = fields.Boolean(metadata={"description": _KIND_DESCRIPTIONS["digest"]})
+    status = StrictBoolean(metadata={"description": _KIND_DESCRIPTIONS["status"]})
+    milestone = StrictBoolean(metadata={"description": _KIND_DESCRIPTIONS["milestone"]})
+    digest = StrictBoolean(metadata={"description": _KIND_DESCRIPTIONS["digest"]})
     timezone = fields.String(
         allow_none=True,
         metadata={
@@ -86,7 +86,7 @@ class NotificationSettingsSchema(ma.Schema):
     )
 
 
-class JsonBoolean(fields.Boolean):
+class JsonBoolean(StrictBoolean):
     """A JSON ``true`` or ``false``, nothing else (not ``1``, not ``"yes"``)."""
 
     default_error_messages = {"invalid": "Must be true or false."}

@@ -19,6 +19,7 @@ from conftest import ORG, OTHER_ORG, make_app, sales_goal, table_counts
 from test_tracking_api import Line, SourceHost, set_targets
 
 from flask_wiseparts_goals import Notification, hookimpl
+from flask_wiseparts_goals.models import Base as GoalsBase
 from flask_wiseparts_goals.models import CoachingNotice
 from flask_wiseparts_goals.plugins import HostHooks
 from flask_wiseparts_goals.services.coaching import (
@@ -376,6 +377,23 @@ def test_cli_exits_1_when_a_notice_failed(app, api, host):
     result = app.test_cli_runner().invoke(args=["goals", "coach", "run", "--as-of", "2026-01-13"])
     assert result.exit_code == 1
     assert "failed: milestone notice" in result.output
+
+
+@pytest.mark.parametrize("dropped", ["every goals table", "the coaching tables"])
+def test_cli_without_tables_is_one_line_exit_2(app, api, host, db, dropped):
+    create(api, aim="1000.00")
+    db.session.remove()  # the request's transaction would hold the DROP on PostgreSQL
+    engine = app.extensions["sqlalchemy"].engine
+    if dropped == "every goals table":
+        GoalsBase.metadata.drop_all(engine)
+    else:  # a host that did not upgrade to the coaching migration
+        CoachingNotice.__table__.drop(engine)
+    result = app.test_cli_runner().invoke(args=["goals", "coach", "run", "--as-of", "2026-01-13"])
+    assert result.exit_code == 2, result.output
+    # The progress bar's label may come first (the coaching tables are read per organization).
+    errors = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and "flask goals db upgrade" in errors[0], result.output
+    assert "Traceback" not in result.output
 
 
 # -- several processes at once (PostgreSQL) ----------------------------------------------------

@@ -335,6 +335,8 @@ def run_coaching(
             notices = planner.plan(organization_id, timezones, summary)
         except Exception as error:  # a plugin, the database, a bug: this organization only
             session.rollback()
+            if _missing_table(error):
+                raise  # not this organization's: the CLI says "flask goals db upgrade"
             _failed(summary, f"organization {organization_id}", error)
             notices = []
         session.rollback()  # end the reads; every notice is its own transaction
@@ -345,6 +347,14 @@ def run_coaching(
     log = logger.warning if summary.failed else logger.info
     log("coaching run: %s", summary.as_text())
     return summary
+
+
+def _missing_table(error: Exception) -> bool:
+    """A goals table is missing (migration 0004 not applied): every organization would fail."""
+    original = getattr(error, "orig", None)
+    return isinstance(error, sa.exc.DBAPIError) and (
+        getattr(original, "sqlstate", None) == "42P01" or "no such table" in str(original)
+    )
 
 
 def _failed(summary: CoachingSummary, what: str, error: Exception) -> None:

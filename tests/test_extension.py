@@ -353,6 +353,8 @@ class FakeDistribution:
 @pytest.fixture
 def installed(monkeypatch: pytest.MonkeyPatch) -> list[FakeEntryPoint]:
     """Entry points "installed" for this test (``importlib.metadata`` answers with them)."""
+    import flask_wiseparts_goals.migrations.runner  # noqa: F401  (alembic scans entry points on import)
+
     entry_points: list[FakeEntryPoint] = []
     monkeypatch.setattr(
         importlib.metadata, "distributions", lambda: [FakeDistribution(*entry_points)]
@@ -382,6 +384,54 @@ def test_entry_points_can_be_ignored(apps, installed):
     Goals(app, entry_points=False)
     assert Goals.state(app).plugin_manager.get_plugin("fake-host") is None
     assert client(app).get("/meta").status_code == 401
+
+
+def test_a_plugin_given_and_installed_is_registered_once(apps, installed):
+    """The host passes the plugin an installed package also advertises (SPEC §8): one
+    registration, not pluggy's ValueError; its hooks answer once."""
+    import types
+
+    module = types.ModuleType("acme_goals_plugin")
+    host = FakeHost()
+    module.goals_identity = host.goals_identity  # type: ignore[attr-defined]
+    installed.append(FakeEntryPoint("acme-module", module))
+    installed.append(FakeEntryPoint("acme-host", host))
+    app, _ = new_host_app(apps)
+    Goals(app, plugins=[module, host, host])
+    reset_tables(app)
+    pm = Goals.state(app).plugin_manager
+    names = [name for name, plugin in pm.list_name_plugin() if plugin in (module, host)]
+    assert len(names) == 2, names
+    assert pm.get_plugin("acme-host") is None  # already there under its plugins= name
+    assert len(pm.hook.goals_identity.get_hookimpls()) == 2
+    assert client(app).get("/meta").status_code == 200
+
+
+def test_flask_goals_plugins_lists_plugins_origins_and_hooks(apps, installed):
+    class MetricSource:
+        @hookimpl
+        def goals_collect_actuals(self, organization_id, category, queries):
+            return None
+
+    given = FakeHost()
+    installed.append(FakeEntryPoint("acme-metrics", MetricSource()))
+    installed.append(FakeEntryPoint("both", given))
+    app, _ = new_host_app(apps)
+    Goals(app, plugins=[given])
+    result = app.test_cli_runner().invoke(args=["goals", "plugins"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    heads = {line: lines[i + 1] for i, line in enumerate(lines) if not line.startswith(" ")}
+    assert heads["goals-defaults (built in)"] == (
+        "  hooks: goals_authorize, goals_business_days, goals_feature_enabled, goals_notify"
+    )
+    assert heads["acme-metrics (entry point of fake-goals-plugin)"] == (
+        "  hooks: goals_collect_actuals"
+    )
+    (fake_host,) = [head for head in heads if head.startswith("conftest.FakeHost")]
+    assert fake_host == "conftest.FakeHost (plugins=, entry point of fake-goals-plugin)"
+    assert "goals_identity" in heads[fake_host] and "goals_team_members" in heads[fake_host]
+    assert len(heads) == 3
 
 
 def test_a_hookimpl_without_spec_is_rejected(apps):

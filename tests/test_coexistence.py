@@ -183,3 +183,45 @@ def test_host_error_handlers_stay_out_of_the_goals_prefix():
     assert host_405.status_code == 405 and b"host 405" in host_405.data
     with app.app_context():
         app.extensions["sqlalchemy"].engine.dispose()
+
+
+# --- flask goals db downgrade base: back to before the first upgrade -------------------------
+
+
+def _schema_objects(engine: sa.Engine) -> dict[str, set[str]]:
+    inspector = sa.inspect(engine)
+    objects = {
+        "tables": set(inspector.get_table_names()),
+        "views": set(inspector.get_view_names()),
+    }
+    if engine.dialect.name == "postgresql":
+        objects["sequences"] = set(inspector.get_sequence_names())
+        objects["types"] = {enum["name"] for enum in inspector.get_enums()}  # type: ignore[attr-defined]
+    return objects
+
+
+@pytest.mark.parametrize("backend", URLS)
+def test_downgrade_base_removes_everything_the_upgrade_created(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'host.db'}"
+    else:
+        url = os.environ["GOALS_TEST_DATABASE_URL"]
+        engine = sa.create_engine(url)
+        _clean_postgres(engine)
+        request.addfinalizer(lambda: _clean_postgres(engine))
+    app = _host(tmp_path, url, migrate_first=True)
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        db.create_all()  # the host's own tables (the goals_* ones follow: drop them again)
+        Goals.drop_all()
+        engine = db.engine
+        before = _schema_objects(engine)
+        _run(app, "goals", "db", "upgrade")
+        assert "goals_goal" in _schema_objects(engine)["tables"]
+        _run(app, "goals", "db", "downgrade", "base")
+        assert _schema_objects(engine) == before
+        assert "host_widget" in before["tables"]
+        _run(app, "goals", "db", "upgrade")  # and up again from there
+        assert "goals_goal" in _schema_objects(engine)["tables"]

@@ -10,6 +10,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Connection, Engine
 
 VERSION_TABLE = "goals_alembic_version"
@@ -38,13 +40,19 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    """Downgrade to ``revision``; at ``base`` the version table goes too (Alembic keeps an
+    empty one), so the database is as it was before the first upgrade."""
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection), revision)
+        if _current(connection) is None:
+            Table(VERSION_TABLE, MetaData()).drop(connection, checkfirst=True)
 
 
 def current(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-        return context.get_current_revision()
+        return _current(connection)
+
+
+def _current(connection: Connection) -> str | None:
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    return context.get_current_revision()

@@ -225,3 +225,161 @@ def test_downgrade_base_removes_everything_the_upgrade_created(
         assert "host_widget" in before["tables"]
         _run(app, "goals", "db", "upgrade")  # and up again from there
         assert "goals_goal" in _schema_objects(engine)["tables"]
+
+
+# --- where the scheduler runs: processes that serve requests, never CLI commands -------------
+
+HOST_MODULE = """
+import os
+import sys
+
+import flask_apscheduler
+from flask import Flask
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from flask_wiseparts_goals import Goals
+
+_start = flask_apscheduler.APScheduler.start
+
+
+def _recording_start(self, paused=False):
+    jobs = ",".join(job.id for job in self.get_jobs())
+    with open(os.environ["MARKER"], "a") as marker:
+        marker.write(f"{os.getpid()} {jobs} {os.path.basename(sys.argv[0])}\\n")
+    return _start(self, paused=paused)
+
+
+flask_apscheduler.APScheduler.start = _recording_start
+
+app = Flask(__name__)
+app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["HOST_DB"]
+db = SQLAlchemy(app)
+Migrate(app, db)
+Goals(app, entry_points=False)
+"""
+
+
+class ScheduledHost:
+    """A host module (``hostmod:app``, GOALS_SCHEDULER_ENABLED left at None) run in real
+    processes; every scheduler start is appended to a marker file as ``pid jobs program``."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.dir = tmp_path
+        (tmp_path / "hostmod.py").write_text(HOST_MODULE)
+        self.marker = tmp_path / "started.txt"
+        root = Path(__file__).resolve().parent.parent
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)]),
+            "MARKER": str(self.marker),
+            "HOST_DB": f"sqlite:///{tmp_path / 'host.db'}",
+            "FLASK_APP": "hostmod:app",
+        }
+
+    def flask(self, *args: str, stdin: str = "") -> str:
+        import subprocess
+        import sys
+
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", *args],
+            cwd=self.dir,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, (args, result.stdout, result.stderr)
+        return result.stdout
+
+    def starts(self) -> list[list[str]]:
+        if not self.marker.exists():
+            return []
+        return [line.split() for line in self.marker.read_text().splitlines()]
+
+    def serve(self, *command: str, requests: int = 4) -> tuple[int, list[list[str]]]:
+        """Run a server until it answers, send requests, stop it.
+
+        :return: the server's (main process) pid and the starts recorded."""
+        import socket
+        import subprocess
+        import sys
+        import time
+        import urllib.error
+        import urllib.request
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        args = [arg.replace("PORT", str(port)) for arg in command]
+        log = self.dir / "server.log"
+        with log.open("w") as output:
+            server = subprocess.Popen(
+                [sys.executable, "-m", *args],
+                cwd=self.dir,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            deadline = time.monotonic() + 60
+            answered = 0
+            while answered < requests:
+                assert server.poll() is None, log.read_text()
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/api/goals/meta", timeout=5)
+                except urllib.error.HTTPError as error:
+                    assert error.code == 401  # no identity hook: the request was served
+                    answered += 1
+                except OSError:
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.2)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        return server.pid, self.starts()
+
+
+@pytest.fixture
+def scheduled_host(tmp_path: Path) -> ScheduledHost:
+    return ScheduledHost(tmp_path)
+
+
+def test_cli_processes_never_start_the_scheduler(scheduled_host: ScheduledHost) -> None:
+    scheduled_host.flask("db", "init")
+    scheduled_host.flask("db", "current")
+    scheduled_host.flask("goals", "db", "upgrade")
+    scheduled_host.flask("goals", "recurrence", "run")
+    assert "goals-defaults" in scheduled_host.flask("goals", "plugins")
+    shell = scheduled_host.flask(
+        "shell", stdin="import threading\nprint(threading.active_count())\n"
+    )
+    assert "1" in shell.split()
+    assert scheduled_host.starts() == []
+
+
+def test_flask_run_starts_the_scheduler_in_the_serving_process_only(
+    scheduled_host: ScheduledHost,
+) -> None:
+    scheduled_host.flask("goals", "db", "upgrade")
+    # With the reloader, the watching parent never serves: only its child starts a scheduler.
+    watcher, starts = scheduled_host.serve("flask", "run", "--port", "PORT", "--reload")
+    assert len(starts) == 1, starts
+    assert starts[0][0] != str(watcher)
+    assert starts[0][1] == "goals-recurrence"
+
+
+def test_gunicorn_workers_start_the_scheduler_on_their_first_request(
+    scheduled_host: ScheduledHost,
+) -> None:
+    pytest.importorskip("gunicorn")
+    scheduled_host.flask("goals", "db", "upgrade")
+    # --preload: the app is initialized in the master, which serves nothing and forks workers.
+    master, starts = scheduled_host.serve(
+        "gunicorn", "--workers", "2", "--preload", "--bind", "127.0.0.1:PORT", "hostmod:app"
+    )
+    pids = [pid for pid, *_ in starts]
+    assert starts and len(pids) == len(set(pids)), starts  # once per worker that served
+    assert str(master) not in pids
+    assert all(jobs == "goals-recurrence" for _, jobs, _ in starts)

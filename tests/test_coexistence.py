@@ -298,9 +298,12 @@ class ScheduledHost:
             return []
         return [line.split() for line in self.marker.read_text().splitlines()]
 
-    def serve(self, *command: str, requests: int = 4) -> tuple[int, list[list[str]]]:
+    def serve(
+        self, *command: str, requests: int = 4, starts: int = 0
+    ) -> tuple[int, list[list[str]]]:
         """Run a server until it answers, send requests, stop it.
 
+        :param starts: also wait until this many scheduler starts are recorded.
         :return: the server's (main process) pid and the starts recorded."""
         import socket
         import subprocess
@@ -325,8 +328,12 @@ class ScheduledHost:
         try:
             deadline = time.monotonic() + 60
             answered = 0
-            while answered < requests:
+            while answered < requests or len(self.starts()) < starts:
                 assert server.poll() is None, log.read_text()
+                if answered >= requests:
+                    assert time.monotonic() < deadline, (self.starts(), log.read_text())
+                    time.sleep(0.2)
+                    continue
                 try:
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/api/goals/meta", timeout=5)
                 except urllib.error.HTTPError as error:
@@ -383,3 +390,91 @@ def test_gunicorn_workers_start_the_scheduler_on_their_first_request(
     assert starts and len(pids) == len(set(pids)), starts  # once per worker that served
     assert str(master) not in pids
     assert all(jobs == "goals-recurrence" for _, jobs, _ in starts)
+
+
+# --- a host on plain Alembic: its env.py uses the two public filters ------------------------
+
+
+def test_plain_alembic_host_autogenerate_with_the_goals_filters(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from flask_wiseparts_goals.migrations import runner
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'plain.db'}")
+    host = sa.MetaData()
+    sa.Table("host_widget", host, sa.Column("id", sa.Integer, primary_key=True))
+    host.create_all(engine)
+    runner.upgrade(engine)
+    sa.Table("host_widget", host, sa.Column("colour", sa.String(20)), extend_existing=True)
+
+    def diff(**opts: object) -> list:
+        with engine.connect() as connection:
+            return compare_metadata(MigrationContext.configure(connection, opts=opts), host)
+
+    unfiltered = {str(op) for op in diff()}
+    assert any("goals_goal" in op for op in unfiltered)  # what the trap looks like
+
+    operations = diff(
+        include_name=runner.host_include_name, include_object=runner.host_include_object
+    )
+    assert operations and all("goals_" not in str(op) for op in operations), operations
+    assert any(op[0] == "add_column" and op[3].name == "colour" for op in operations)
+    engine.dispose()
+
+
+def test_gunicorn_post_worker_init_hook_starts_it_at_worker_boot(
+    scheduled_host: ScheduledHost,
+) -> None:
+    """The documented gunicorn hook (host-guide.md): each worker starts at boot, before any
+    request (and start_scheduler is idempotent: see the in-process test)."""
+    pytest.importorskip("gunicorn")
+    scheduled_host.flask("goals", "db", "upgrade")
+    (scheduled_host.dir / "gunicorn.conf.py").write_text(
+        textwrap.dedent(
+            """
+            def post_worker_init(worker):
+                from flask_wiseparts_goals.scheduler import start_scheduler
+
+                start_scheduler(worker.wsgi)
+            """
+        )
+    )
+    _, starts = scheduled_host.serve(
+        "gunicorn",
+        "-c",
+        "gunicorn.conf.py",
+        "--workers",
+        "2",
+        "--bind",
+        "127.0.0.1:PORT",
+        "hostmod:app",
+        requests=0,  # none: both workers started at boot
+        starts=2,
+    )
+    pids = [pid for pid, *_ in starts]
+    assert len(pids) == 2 == len(set(pids)), starts
+
+
+def test_the_first_request_starts_the_scheduler_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flask_apscheduler import APScheduler
+
+    from flask_wiseparts_goals.scheduler import JOB_ID, SCHEDULER_KEY, start_scheduler
+
+    started: list[APScheduler] = []
+    monkeypatch.setattr(APScheduler, "start", lambda self, paused=False: started.append(self))
+    app = Flask("served_host")
+    _APPS.append(app)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+    SQLAlchemy().init_app(app)
+    Goals(app, entry_points=False)
+    assert started == [] and SCHEDULER_KEY not in app.extensions
+    assert app.test_cli_runner().invoke(args=["goals", "plugins"]).exit_code == 0
+    assert started == []
+    client = app.test_client()
+    assert client.get("/api/goals/meta").status_code == 401
+    assert client.get("/no-such-page").status_code == 404
+    assert len(started) == 1
+    assert started[0].get_job(JOB_ID) is not None
+    assert start_scheduler(app) is started[0]  # a server hook after the fact: the same one
+    assert len(started) == 1

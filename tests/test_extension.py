@@ -263,6 +263,57 @@ def test_host_without_api_serves_the_goals_spec_and_docs(apps):
     assert "/api/goals/openapi.json" in docs.get_data(as_text=True)
 
 
+def _docs_asset_urls(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'(?:src|href)="([^"]+)"', html)
+
+
+@pytest.mark.parametrize(
+    ("config", "docs_url"),
+    [
+        ({}, "/api/goals/docs"),
+        ({"GOALS_URL_PREFIX": "/goals-api", "GOALS_OPENAPI_SWAGGER_UI_PATH": "ui/docs"}, None),
+        ({"GOALS_OPENAPI_URL_PREFIX": "/specs/goals/"}, "/specs/goals/docs"),
+    ],
+)
+def test_the_docs_page_is_served_with_local_swagger_ui_files(apps, config, docs_url):
+    """SPEC §8: /api/goals/docs works offline; its assets come from the installed
+    flask-swagger-ui package, served by the app, referenced relative to the page."""
+    from urllib.parse import urljoin, urlsplit
+
+    docs_url = docs_url or "/goals-api/ui/docs"
+    app, _ = new_host_app(apps, **config)
+    Goals(app, plugins=[FakeHost()], entry_points=False)
+    test_client = app.test_client()
+    page = test_client.get(docs_url)
+    assert page.status_code == 200
+    urls = _docs_asset_urls(page.get_data(as_text=True))
+    assert len(urls) == 3, urls
+    kinds = set()
+    for url in urls:
+        assert not urlsplit(url).netloc and not url.startswith("//"), url  # no CDN
+        absolute = urljoin(f"http://localhost{docs_url}", url)
+        asset = test_client.get(urlsplit(absolute).path)
+        assert asset.status_code == 200, absolute
+        assert asset.mimetype in ("text/javascript", "application/javascript", "text/css")
+        kinds.add(asset.mimetype)
+        if url.endswith("swagger-ui-bundle.js"):
+            assert b"SwaggerUIBundle" in asset.data
+        asset.close()
+    assert "text/css" in kinds and len(kinds) == 2
+    prefix = docs_url.rsplit("/", 2 if "ui/docs" in docs_url else 1)[0]
+    missing = test_client.get(f"{prefix}/swagger-ui/no-such-file.js")
+    assert missing.status_code == 404 and missing.json["code"] == 404
+
+
+def test_the_swagger_ui_url_may_point_elsewhere(apps):
+    app, _ = new_host_app(apps, GOALS_OPENAPI_SWAGGER_UI_URL="https://assets.example.com/sw/")
+    Goals(app, plugins=[FakeHost()], entry_points=False)
+    html = app.test_client().get("/api/goals/docs").get_data(as_text=True)
+    assert "https://assets.example.com/sw/swagger-ui-bundle.js" in _docs_asset_urls(html)
+
+
 def test_decimals_are_documented_as_strings(apps):
     app, _ = new_host_app(apps)
     Goals(app, plugins=[FakeHost()], entry_points=False)

@@ -25,6 +25,28 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     return True
 
 
+def is_goals_table(name: str | None) -> bool:
+    """A table of the extension: ``goals_*`` or its version table."""
+    return name is not None and (name.startswith(TABLE_PREFIX) or name == VERSION_TABLE)
+
+
+def host_include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """For a host's own Alembic ``env.py`` (``context.configure(include_name=...)``): leave
+    the goals tables out of the host's autogenerate, which would otherwise see them in the
+    database but not in the host's ``MetaData`` and propose ``op.drop_table`` for each.
+    (Flask-Migrate hosts need nothing: ``Goals`` installs this filter for them.)"""
+    return not (type_ == "table" and is_goals_table(name))
+
+
+def host_include_object(obj: Any, name: str | None, type_: str, reflected: bool, to: Any) -> bool:
+    """``include_object`` counterpart of :func:`host_include_name` (indexes, constraints and
+    columns of goals tables as well, for Alembic versions that ask per object)."""
+    if type_ == "table":
+        return not is_goals_table(name)
+    table = getattr(obj, "table", None)
+    return not is_goals_table(getattr(table, "name", None))
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent))

@@ -72,6 +72,16 @@ def create_tables() -> None:
     click.echo("goals tables created")
 
 
+@goals_cli.command("plugins")
+def plugins() -> None:
+    """List every registered plugin: its name, where it came from (built in, plugins=, an
+    entry point) and the hooks it implements."""
+    pm = current_app.extensions["goals"].plugin_manager
+    for name, origins, hooks in pm.describe():
+        click.echo(f"{name} ({', '.join(origins) or 'registered directly'})")
+        click.echo(f"  hooks: {', '.join(hooks) or 'none'}")
+
+
 @goals_cli.group("recurrence")
 def recurrence_cli() -> None:
     """Recurring activity goals."""

@@ -993,7 +993,8 @@ def test_scheduler_reuses_the_host_scheduler_and_leaves_starting_it_to_the_host(
 
 @pytest.mark.parametrize(
     ("enabled", "testing", "registered"),
-    [(False, False, False), (None, True, False), (None, False, True), (True, True, True)],
+    # None outside testing: nothing at init_app, the first request starts it (test_coexistence).
+    [(False, False, False), (None, True, False), (None, False, False), (True, True, True)],
 )
 def test_scheduler_enabled_setting(
     host: RecurrenceHost, starts: list[Any], enabled: bool | None, testing: bool, registered: bool

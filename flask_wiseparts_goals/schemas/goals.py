@@ -213,6 +213,14 @@ class IntervalSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "aim - allocated (split by members)."},
     )
+    original_aim = DecimalString(
+        attribute="original_or_current_aim",
+        dump_only=True,
+        metadata={
+            "description": "The aim the interval had when it started (kept when the aim "
+            "changes later, by people or by carry-forward); until it starts, the current aim."
+        },
+    )
 
 
 class CascadeIntervalSchema(ma.Schema):

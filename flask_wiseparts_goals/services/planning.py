@@ -11,15 +11,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ..domain.distribution import spread_by_weights, year_before
-from ..domain.rules import step
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ..domain.distribution import shortfall_shares, spread_by_weights, year_before
+from ..domain.rules import Category, step
 from ..exceptions import ValidationFailed
-from ..models import Goal
-from ..types import ActualsQuery, Filters
-from .context import Context
+from ..models import Allocation, Goal, Interval, freeze_originals, utcnow
+from ..plugins import HostHooks
+from ..types import ActualsQuery, Filters, Identity
+from .context import Context, claim_goal, today_in
+from .history import record_changes, record_event, snapshot
 from .structure import members_on
 from .targets import ask_metric_source, tracked_write
 
@@ -134,3 +141,302 @@ def _previous_year_weights(
         result = answer.get(query.key)
         weights.append(max(result.total or ZERO, ZERO) if result is not None else ZERO)
     return weights
+
+
+# -- shortfall policy ---------------------------------------------------------------------------
+
+
+def set_shortfall_policy(ctx: Context, goal: Goal, data: Mapping[str, Any]) -> None:
+    """Apply ``shortfall_policy`` from a create or update body (sales and orders goals only:
+    an activity goal's aims follow its daily and members' targets, nothing can be carried)."""
+    policy = data.get("shortfall_policy")
+    if policy is None:
+        return
+    if goal.is_activity and policy != "none":
+        raise ValidationFailed(
+            {
+                "shortfall_policy": [
+                    "Activity goals derive their aims from daily and members' targets: "
+                    "nothing can be carried forward."
+                ]
+            }
+        )
+    old = goal.shortfall_policy
+    goal.shortfall_policy = policy
+    if goal.id is not None and old != policy:
+        record_event(ctx, goal, "shortfall_policy", old, policy, "manual")
+
+
+# -- the planning job -----------------------------------------------------------------------------
+
+#: ``HistoryEntry.operation`` of a carried shortfall.
+CARRY_OPERATION = "carry_forward"
+#: The user id history rows of the job carry (``changed_by``), as for recurrence.
+SYSTEM_USER_ID = "system"
+#: UTC+14 (POSIX signs are inverted): no timezone's today is later than this one's.
+_FURTHEST_AHEAD = "Etc/GMT-14"
+
+
+@dataclass
+class PlanningSummary:
+    """What one run of the planning job did.
+
+    :param frozen: intervals whose original aim was kept in this run (started, untouched).
+    :param carried: ended intervals whose shortfall was carried forward.
+    :param settled: ended intervals settled without a shortfall (achieved).
+    :param skipped: goals another runner held or had settled meanwhile.
+    :param unmeasured: goals left for a later run because no metric source answers.
+    :param failed: goals whose step raised: rolled back, logged, retried by the next run.
+    """
+
+    frozen: int = 0
+    carried: int = 0
+    settled: int = 0
+    skipped: int = 0
+    unmeasured: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def as_text(self) -> str:
+        return (
+            f"original aims kept {self.frozen}, carried {self.carried}, settled {self.settled}, "
+            f"skipped {self.skipped}, unmeasured {self.unmeasured}, failed {self.failed}"
+        )
+
+
+class _AlreadySettled(Exception):
+    """Another runner settled one of the goal's intervals first."""
+
+
+def run_planning(
+    session: Session,
+    hooks: HostHooks,
+    *,
+    as_of: date | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> PlanningSummary:
+    """Keep the original aims of intervals that have started, then settle every ended interval
+    of a goal with a shortfall policy: carry its shortfall forward, exactly once.
+
+    "Today" is each goal's own today in its ``timezone``, or ``as_of`` for every goal. Safe to
+    run anywhere, any number of times at once (DEPENDENCIES.md, "APScheduler 3"):
+
+    * keeping original aims is an idempotent ``UPDATE ... WHERE original_aim IS NULL``;
+    * each goal is one transaction that locks the goal row (``FOR NO KEY UPDATE SKIP
+      LOCKED`` on PostgreSQL; SQLite has one writer), then claims its due intervals with a
+      compare-and-set ``UPDATE goals_interval SET shortfall_settled_at = now WHERE id IN
+      (...) AND shortfall_settled_at IS NULL``: a runner that claims fewer rows than it
+      expected rolls back, so an interval's shortfall is carried at most once, and the claim
+      commits with the carry or not at all.
+
+    The run owns the session's transactions: call it with no pending changes.
+    """
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("run_planning commits per goal: commit or discard pending changes.")
+    config = config or {}
+    fallback = str(config.get("GOALS_DEFAULT_TIMEZONE") or "UTC")
+    summary = PlanningSummary()
+    try:
+        summary.frozen = _freeze_started(session, as_of, fallback)
+        session.commit()
+    except Exception as error:  # the database: retried by the next run
+        session.rollback()
+        summary.failed += 1
+        summary.errors.append(f"original aims: {_describe(error)}")
+        logger.exception("planning: keeping original aims failed")
+    latest_today = as_of or today_in(_FURTHEST_AHEAD)
+    goal_ids = due_goal_ids(session, latest_today)
+    session.rollback()  # end the read; every goal has its own transaction
+    for goal_id in goal_ids:
+        try:
+            _settle_goal(session, hooks, goal_id, as_of, fallback, config, summary)
+            session.commit()
+        except _AlreadySettled:
+            session.rollback()
+            summary.skipped += 1
+        except Exception as error:  # a plugin, the database, a bug: this goal only
+            session.rollback()
+            summary.failed += 1
+            summary.errors.append(f"goal {goal_id}: {_describe(error)}")
+            logger.error(
+                "planning: goal %s failed and is retried on the next run: %s",
+                goal_id,
+                _describe(error),
+                exc_info=error,
+            )
+    log = logger.warning if summary.failed else logger.info
+    log("planning run: %s", summary.as_text())
+    return summary
+
+
+def _freeze_started(session: Session, as_of: date | None, fallback: str) -> int:
+    """The bulk form of :func:`.models.freeze_originals`: two UPDATEs per timezone in use."""
+    frozen = 0
+    timezones = session.scalars(
+        sa.select(Goal.timezone).where(Goal.deleted_at.is_(None)).distinct()
+    ).all()
+    for timezone in timezones:
+        today = as_of or today_in(timezone, fallback)
+        goals = sa.select(Goal.id).where(Goal.timezone == timezone, Goal.deleted_at.is_(None))
+        started = sa.select(Interval.id).where(
+            Interval.goal_id.in_(goals), Interval.start_date <= today
+        )
+        result: sa.CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            sa.update(Interval)
+            .where(Interval.id.in_(started), Interval.original_aim.is_(None))
+            .values(original_aim=Interval.aim)
+            .execution_options(synchronize_session=False)
+        )
+        frozen += result.rowcount
+        session.execute(
+            sa.update(Allocation)
+            .where(Allocation.interval_id.in_(started), Allocation.original_target.is_(None))
+            .values(original_target=Allocation.target)
+            .execution_options(synchronize_session=False)
+        )
+    return frozen
+
+
+def _due_conditions(latest_today: date) -> list[sa.ColumnElement[bool]]:
+    return [
+        Goal.shortfall_policy != "none",
+        Goal.deleted_at.is_(None),
+        Goal.category != Category.ACTIVITIES.value,
+        Interval.shortfall_settled_at.is_(None),
+        Interval.end_date < latest_today,
+        Interval.end_date < Goal.end_date,  # a later interval exists to carry to
+    ]
+
+
+def due_goal_ids(session: Session, latest_today: date) -> list[int]:
+    """Goals with a shortfall policy and an ended, unsettled interval that is not their last,
+    on ``latest_today`` (the latest "today" of any timezone; each goal's own decides later)."""
+    query = (
+        sa.select(Goal.id)
+        .join(Interval, Interval.goal_id == Goal.id)
+        .where(*_due_conditions(latest_today))
+        .group_by(Goal.id)
+        .order_by(Goal.id)
+    )
+    return list(session.scalars(query))
+
+
+def _settle_goal(
+    session: Session,
+    hooks: HostHooks,
+    goal_id: int,
+    as_of: date | None,
+    fallback: str,
+    config: Mapping[str, Any],
+    summary: PlanningSummary,
+) -> None:
+    goal = session.scalars(
+        sa.select(Goal)
+        .where(Goal.id == goal_id, Goal.deleted_at.is_(None), Goal.shortfall_policy != "none")
+        .options(selectinload(Goal.intervals).selectinload(Interval.allocations))
+        .with_for_update(of=Goal, key_share=True, skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if goal is None:
+        raise _AlreadySettled
+    today = as_of or today_in(goal.timezone, fallback)
+    intervals = list(goal.intervals)
+    due = [
+        interval
+        for interval in intervals[:-1]
+        if interval.shortfall_settled_at is None and interval.end_date < today
+    ]
+    if not due:
+        return
+    ctx = Context(
+        session=session,
+        hooks=hooks,
+        identity=Identity(
+            user_id=SYSTEM_USER_ID, organization_id=goal.organization_id, timezone=goal.timezone
+        ),
+        config=config,
+        today=today,
+        confirm=True,
+    )
+    queries = [
+        ActualsQuery(
+            key=f"shortfall:{interval.id}",
+            metric=goal.metric,
+            start=interval.start_date,
+            end=interval.end_date,
+            user_ids=members_on(ctx, goal.team_id, interval.end_date) if goal.team_id else None,
+            team_id=goal.team_id,
+            goal_id=goal.id,
+            interval_id=interval.id,
+            filters=Filters.from_json(goal.filters),
+        )
+        for interval in due
+    ]
+    with session.no_autoflush:
+        answer = hooks.collect_actuals(goal.organization_id, goal.category, queries)
+    if answer is None:
+        summary.unmeasured += 1
+        logger.warning(
+            "planning: no metric source answers %s: goal %s keeps its shortfalls for later",
+            goal.category,
+            goal.id,
+        )
+        return
+    claim_goal(ctx, goal)  # a new version: ETags read before the carry are stale
+    now = utcnow()
+    claimed: sa.CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        sa.update(Interval)
+        .where(Interval.id.in_([i.id for i in due]), Interval.shortfall_settled_at.is_(None))
+        .values(shortfall_settled_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != len(due):
+        raise _AlreadySettled
+    unit = step(goal.metric)
+    for interval, query in zip(due, queries, strict=True):
+        set_committed_value(interval, "shortfall_settled_at", now)
+        result = answer.get(query.key)
+        actual = result.total if result is not None else ZERO
+        if carry_shortfall(ctx, goal, interval, actual, unit):
+            summary.carried += 1
+        else:
+            summary.settled += 1
+
+
+def carry_shortfall(
+    ctx: Context, goal: Goal, interval: Interval, actual: Decimal, unit: Decimal
+) -> bool:
+    """Move an ended interval's shortfall (aim − actual, when positive) to the later intervals
+    by the goal's policy; ``True`` when something moved.
+
+    The shortfall *moves*: the ended interval's aim becomes what it achieved (its
+    ``original_aim`` still shows the aim it started with) and the goal aim stays, so the
+    interval aims keep summing to it and the exceed rule keeps holding. Members' targets stay
+    as they are (in the ended interval as agreed; in the later ones the unallocated rest grows
+    for the manager to distribute). History: ``carry_forward`` rows on both sides.
+    """
+    shortfall = (interval.aim - max(actual, ZERO)).quantize(unit)
+    later = [other for other in goal.intervals if other.start_date > interval.end_date]
+    shares = shortfall_shares(shortfall, len(later), goal.shortfall_policy, unit)
+    if not any(shares):
+        return False
+    freeze_originals([interval], ctx.today)
+    before = snapshot(goal, [interval])
+    interval.aim -= sum(shares, ZERO)
+    # Outside tracked_write: the ended interval keeps its members' targets, which may now
+    # exceed its aim; the exceed rule is checked (and holds) on the receiving intervals.
+    record_changes(ctx, goal, before, CARRY_OPERATION, after=snapshot(goal, [interval]))
+    receivers = [other for other, share in zip(later, shares, strict=True) if share]
+    with tracked_write(ctx, goal, CARRY_OPERATION, intervals=receivers):
+        for other, share in zip(later, shares, strict=True):
+            other.aim += share
+    return True
+
+
+def _describe(error: BaseException) -> str:
+    lines = str(error).splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__

@@ -9,7 +9,7 @@ from marshmallow import fields, pre_load, validate, validates_schema
 
 from ..domain.distribution import INTERVAL_STRATEGIES, STRATEGIES
 from .fields import DecimalString, HostIdField, unique_list
-from .goals import IntervalSchema, StrictSchema
+from .goals import ConfirmArgsSchema, IntervalSchema, StrictSchema
 
 
 class IntervalUpdateSchema(StrictSchema):
@@ -132,6 +132,8 @@ class IntervalsDistributeSchema(StrictSchema):
         fields.Decimal(
             validate=validate.Range(min=0, max=10**12),
             allow_nan=False,
+            # apispec would write the Range bounds as strings (Decimal): say them as numbers.
+            metadata={"minimum": 0, "maximum": 10**12},
         ),
         validate=validate.Length(min=1, max=1000),
         metadata={
@@ -153,6 +155,34 @@ class IntervalsDistributeResultSchema(ma.Schema):
         metadata={"description": "The weights used, one per interval (decimal strings)."},
     )
     intervals = fields.List(fields.Nested(IntervalSchema))
+
+
+class TargetsCsvArgsSchema(ConfirmArgsSchema):
+    dry_run = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Check the file and answer what would change (the exceed rule "
+            "included) without writing anything."
+        },
+    )
+
+
+class TargetChangeSchema(ma.Schema):
+    interval_start = fields.Date(allow_none=True)
+    interval_end = fields.Date(allow_none=True)
+    user_id = fields.String(allow_none=True, metadata={"description": "The member concerned."})
+    field = fields.String(metadata={"description": "aim, stretch_aim, target or daily_target"})
+    old_value = DecimalString(allow_none=True)
+    new_value = DecimalString(allow_none=True)
+
+
+class TargetsCsvResultSchema(ma.Schema):
+    dry_run = fields.Boolean(metadata={"description": "true: nothing was written."})
+    rows = fields.Integer(metadata={"description": "Data rows read from the file."})
+    changes = fields.List(
+        fields.Nested(TargetChangeSchema),
+        metadata={"description": "Every value that changes (would change), cascade included."},
+    )
 
 
 class HistoryEntrySchema(ma.Schema):

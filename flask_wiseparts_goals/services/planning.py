@@ -8,7 +8,10 @@ history and the freezing of original aims apply to each of them the same way.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,15 +23,15 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain.distribution import shortfall_shares, spread_by_weights, year_before
-from ..domain.rules import Category, step
+from ..domain.rules import MAX_VALUE, Category, GoalMode, check_places, places, step
 from ..exceptions import ValidationFailed
 from ..models import Allocation, Goal, Interval, freeze_originals, utcnow
 from ..plugins import HostHooks
 from ..types import ActualsQuery, Filters, Identity
-from .context import Context, claim_goal, today_in
-from .history import record_changes, record_event, snapshot
+from .context import Context, claim_goal, goal_target, today_in
+from .history import Snapshot, record_changes, record_event, snapshot
 from .structure import members_on
-from .targets import ask_metric_source, tracked_write
+from .targets import ask_metric_source, current_allocations, tracked_write
 
 logger = logging.getLogger("flask_wiseparts_goals.planning")
 
@@ -440,3 +443,249 @@ def carry_shortfall(
 def _describe(error: BaseException) -> str:
     lines = str(error).splitlines()
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+# -- import and export of targets ------------------------------------------------------------------
+
+#: ``HistoryEntry.operation`` of a CSV import.
+IMPORT_OPERATION = "import"
+CSV_INTERVAL = "interval_start"
+CSV_USER = "user_id"
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: A decimal as the JSON API takes it: ASCII digits, an optional sign and fraction.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def csv_value_column(goal: Goal) -> str:
+    """``daily_target`` for per-business-day goals, ``target`` for the others."""
+    return "daily_target" if goal.goal_mode == GoalMode.PER_BUSINESS_DAY else "target"
+
+
+def _csv_places(goal: Goal) -> int:
+    return 2 if goal.goal_mode == GoalMode.PER_BUSINESS_DAY else places(goal.metric)
+
+
+def _interval_rows_allowed(goal: Goal) -> bool:
+    """An interval row (no ``user_id``) sets the interval's aim or daily target: not for an
+    activity goal split by members, whose interval totals are the members' sum."""
+    return not (goal.is_activity and goal.split_by_team_members)
+
+
+def export_targets_csv(ctx: Context, goal: Goal) -> str:
+    """The goal's targets as CSV: ``interval_start, user_id, target`` (or ``daily_target``).
+
+    One row per interval with an empty ``user_id`` (its aim or daily target, where people set
+    it) and, for a goal split by members, one row per member in team order (members who
+    joined since the interval was built appear with 0). Decimals in the goal's places.
+    """
+    value_column = csv_value_column(goal)
+    per_day = value_column == "daily_target"
+    quantum = Decimal(1).scaleb(-_csv_places(goal))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([CSV_INTERVAL, CSV_USER, value_column])
+
+    def text(value: Decimal | None) -> str:
+        return format((value or ZERO).quantize(quantum), "f")
+
+    for interval in goal.intervals:
+        start = interval.start_date.isoformat()
+        if _interval_rows_allowed(goal):
+            writer.writerow([start, "", text(interval.daily_target if per_day else interval.aim)])
+        if goal.split_by_team_members:
+            for allocation in current_allocations(ctx, goal, interval):
+                value = allocation.daily_target if per_day else allocation.target
+                writer.writerow([start, allocation.user_id, text(value)])
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class _CsvRow:
+    number: int
+    interval: Interval
+    user_id: str | None
+    value: Decimal
+
+
+def _csv_errors(message: str, errors: dict[str, dict[str, list[str]]]) -> ValidationFailed:
+    return ValidationFailed(errors, location="csv", message=message)
+
+
+def parse_targets_csv(ctx: Context, goal: Goal, text: str) -> list[_CsvRow]:
+    """Every row checked; a 422 listing each problem as ``errors.csv.<row>.<column>`` (the
+    header is row 1) when there is any: nothing is written then."""
+    value_column = csv_value_column(goal)
+    expected = [CSV_INTERVAL, CSV_USER, value_column]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    errors: dict[str, dict[str, list[str]]] = {}
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise _csv_errors(
+                "The file is empty.",
+                {"1": {"_row": [f"Expected the header {','.join(expected)}."]}},
+            )
+        header = [name.strip() for name in header]
+        header_errors: dict[str, list[str]] = {}
+        for name in header:
+            if name not in expected:
+                other = "target" if value_column == "daily_target" else "daily_target"
+                header_errors[name or "_row"] = [
+                    f"This goal takes {value_column}, not {other}."
+                    if name == other
+                    else f"Unknown column; the columns are {', '.join(expected)}."
+                ]
+        for name in expected:
+            if header.count(name) != 1:
+                header_errors.setdefault(name, []).append(
+                    "Missing column." if name not in header else "Duplicated column."
+                )
+        if header_errors:
+            raise _csv_errors("The CSV header is not valid.", {"1": header_errors})
+        position = {name: header.index(name) for name in expected}
+        starts = {interval.start_date.isoformat(): interval for interval in goal.intervals}
+        members: dict[date, tuple[str, ...]] = {}
+        seen: dict[tuple[date, str | None], int] = {}
+        rows: list[_CsvRow] = []
+        for number, record in enumerate(reader, start=2):
+            if not record or all(not cell.strip() for cell in record):
+                continue  # blank lines (a trailing newline, a spreadsheet's empty rows)
+            row_errors = _check_row(ctx, goal, record, position, starts, members, value_column)
+            if isinstance(row_errors, dict):
+                errors[str(number)] = row_errors
+                continue
+            interval, user_id, value = row_errors
+            key = (interval.start_date, user_id)
+            if key in seen:
+                errors[str(number)] = {
+                    CSV_USER if user_id else CSV_INTERVAL: [
+                        f"Same interval and member as row {seen[key]}."
+                    ]
+                }
+                continue
+            seen[key] = number
+            rows.append(_CsvRow(number, interval, user_id, value))
+    except csv.Error as error:
+        errors[str(reader.line_num)] = {"_row": [f"Not valid CSV: {error}."]}
+    if errors:
+        raise _csv_errors("Some rows are not valid; nothing was written.", errors)
+    return rows
+
+
+def _check_row(
+    ctx: Context,
+    goal: Goal,
+    record: list[str],
+    position: Mapping[str, int],
+    starts: Mapping[str, Interval],
+    members: dict[date, tuple[str, ...]],
+    value_column: str,
+) -> dict[str, list[str]] | tuple[Interval, str | None, Decimal]:
+    if len(record) != len(position):
+        return {"_row": [f"Expected {len(position)} values, found {len(record)}."]}
+    errors: dict[str, list[str]] = {}
+    start_text = record[position[CSV_INTERVAL]].strip()
+    user_id = record[position[CSV_USER]].strip() or None
+    value_text = record[position[value_column]].strip()
+    interval = starts.get(start_text)
+    if not _ISO_DATE.fullmatch(start_text):
+        errors[CSV_INTERVAL] = ["Not a date: use YYYY-MM-DD."]
+    elif interval is None:
+        errors[CSV_INTERVAL] = [f"No interval of this goal starts on {start_text}."]
+    if user_id is None:
+        if not _interval_rows_allowed(goal):
+            errors[CSV_USER] = [
+                "This goal is split by team members: its interval totals are the members' "
+                "sum; name a member."
+            ]
+    elif not goal.split_by_team_members:
+        errors[CSV_USER] = ["This goal is not split by team members: leave user_id empty."]
+    elif interval is not None:
+        assert goal.team_id is not None
+        if interval.start_date not in members:
+            members[interval.start_date] = members_on(ctx, goal.team_id, interval.start_date)
+        if user_id not in members[interval.start_date]:
+            errors[CSV_USER] = [
+                f"Not a member of team {goal.team_id} on {interval.start_date.isoformat()}."
+            ]
+    value = _csv_decimal(value_text, _csv_places(goal), errors, value_column)
+    if errors:
+        return errors
+    assert interval is not None and value is not None
+    return interval, user_id, value
+
+
+def _csv_decimal(
+    text: str, places_: int, errors: dict[str, list[str]], column: str
+) -> Decimal | None:
+    if not text:
+        errors[column] = ["Missing value."]
+        return None
+    if not _PLAIN_DECIMAL.fullmatch(text):
+        errors[column] = ['Not a number: use digits and a decimal point (e.g. "1250.50").']
+        return None
+    value = Decimal(text)
+    if value < 0:
+        errors[column] = ["Must be greater than or equal to 0."]
+    elif value > MAX_VALUE:
+        errors[column] = [f"Must be at most {MAX_VALUE}."]
+    elif problem := check_places(value, places_):
+        errors[column] = [problem]
+    else:
+        return value + 0
+    return None
+
+
+def import_targets_csv(ctx: Context, goal: Goal, text: str) -> tuple[int, list[dict[str, Any]]]:
+    """Apply a targets CSV (see :func:`export_targets_csv`); rows not in the file keep their
+    values. Every row is checked before anything changes; the exceed rule applies to the
+    whole file (409, or the cascade with ``confirm``), recorded in the history as ``import``.
+
+    :return: the number of data rows, and every value that changed (cascade included): the
+        diff answered to the caller.
+    """
+    rows = parse_targets_csv(ctx, goal, text)
+    if any(row.user_id is None for row in rows):
+        ctx.require("update", goal_target(goal))
+    per_day = csv_value_column(goal) == "daily_target"
+    by_interval: dict[int, dict[str, Allocation]] = {}
+    for row in rows:
+        if row.user_id is not None and id(row.interval) not in by_interval:
+            by_interval[id(row.interval)] = {
+                a.user_id: a for a in current_allocations(ctx, goal, row.interval, attach=True)
+            }
+    before = snapshot(goal)
+    with tracked_write(ctx, goal, IMPORT_OPERATION):
+        for row in rows:
+            if row.user_id is not None:
+                allocation = by_interval[id(row.interval)][row.user_id]
+                if per_day:
+                    allocation.daily_target = row.value
+                else:
+                    allocation.target = row.value
+            elif per_day:
+                row.interval.daily_target = row.value
+            else:
+                row.interval.aim = row.value
+    return len(rows), _diff(goal, before, snapshot(goal))
+
+
+def _diff(goal: Goal, before: Snapshot, after: Snapshot) -> list[dict[str, Any]]:
+    changes = []
+    for key in dict.fromkeys([*before, *after]):
+        old, new = before.get(key), after.get(key)
+        if old == new or ((old or ZERO) == 0 and (new or ZERO) == 0):
+            continue
+        field_, start, end, user_id = key
+        quantum = Decimal(1).scaleb(-(2 if field_ == "daily_target" else goal.places))
+        changes.append(
+            {
+                "interval_start": start,
+                "interval_end": end,
+                "user_id": user_id,
+                "field": field_,
+                "old_value": None if old is None else format(old.quantize(quantum), "f"),
+                "new_value": None if new is None else format(new.quantize(quantum), "f"),
+            }
+        )
+    return changes

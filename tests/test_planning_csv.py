@@ -199,3 +199,14 @@ def test_per_business_day_goals_use_daily_target(api):
     response = put_csv(api, goal["id"], "interval_start,user_id,daily_target\n2026-01-01,,3\n")
     assert response.status_code == 422
     assert "user_id" in response.json["errors"]["csv"]["2"]
+
+
+def test_values_adding_up_beyond_an_amount_are_422_and_write_nothing(api, db):
+    goal = team_goal(api)
+    before = dump_tables(db)
+    big = "9999999999999999.99"
+    text = f"interval_start,user_id,target\n2026-01-01,,{big}\n2026-02-01,,{big}\n"
+    response = put_csv(api, goal["id"], text, confirm="true")
+    assert response.status_code == 422, response.json
+    assert "_file" in response.json["errors"]["csv"]
+    assert dump_tables(db) == before

@@ -208,3 +208,17 @@ def test_another_organizations_goal_is_404(api):
     goal = year_goal(api)
     response = spread(api.as_user("other-admin"), goal["id"], strategy="equal")
     assert response.status_code == 404
+
+
+def test_a_stale_if_match_is_412(api, db):
+    goal = year_goal(api, aim="100", start_date="2026-01-01", end_date="2026-03-31")
+    etag = api.get(f"/goals/{goal['id']}/intervals").headers["ETag"]
+    assert spread(api, goal["id"], strategy="profile", weights=[1, 0, 0]).status_code == 200
+    before = dump_tables(db)
+    response = api.post(
+        f"/goals/{goal['id']}/intervals/distribute",
+        json={"strategy": "equal"},
+        headers={"If-Match": etag},
+    )
+    assert response.status_code == 412
+    assert dump_tables(db) == before

@@ -13,6 +13,7 @@ from ..schemas.targets import IntervalsDistributeResultSchema, IntervalsDistribu
 from ..services.context import load_goal
 from ..services.planning import distribute_intervals
 from .common import context, make_blueprint, transaction
+from .targets import check_optional_if_match
 
 blp = make_blueprint("intervals", "Intervals: a goal's months (or whole range) and their aims.")
 
@@ -48,10 +49,12 @@ class IntervalsDistribute(MethodView):
         Rounded by the largest remainder: the interval aims sum exactly to the goal aim.
         Nothing to weigh by (no metric source, no actuals, all weights 0) → the equal split,
         ``fell_back_to_equal: true`` and a note. Recorded in the history as ``distribute``.
+        Optional ``If-Match``: the ETag of ``GET .../intervals`` (412 when stale).
         """
         ctx = context(confirm=confirm)
         with transaction(ctx):
             goal = load_goal(ctx, goal_id, "update")
+            check_optional_if_match(list(goal.intervals), lambda: IntervalSchema(many=True))
             outcome = distribute_intervals(ctx, goal, data)
         return {
             "strategy": outcome.strategy,

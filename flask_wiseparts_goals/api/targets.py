@@ -45,7 +45,7 @@ def _allocations_view(ctx: Context, goal: Goal, interval: Interval) -> dict[str,
     return {"interval": interval, "allocations": current_allocations(ctx, goal, interval)}
 
 
-def _check_optional_if_match(data: Any, schema: Any) -> None:
+def check_optional_if_match(data: Any, schema: Any) -> None:
     """POST writes accept an optional ``If-Match``: a stale one is a 412 like on PUT/PATCH."""
     if request.if_match:
         etag = blp._generate_etag(schema().dump(data))
@@ -97,7 +97,7 @@ class IntervalCopy(MethodView):
         ctx = context(confirm=confirm)
         with transaction(ctx):
             goal, interval = _interval(ctx, goal_id, interval_id, "allocate")
-            _check_optional_if_match(list(goal.intervals), lambda: IntervalSchema(many=True))
+            check_optional_if_match(list(goal.intervals), lambda: IntervalSchema(many=True))
             copy_interval(ctx, goal, interval)
         return list(goal.intervals)
 
@@ -157,7 +157,7 @@ class Distribute(MethodView):
         ctx = context(confirm=confirm)
         with transaction(ctx):
             goal, interval = _interval(ctx, goal_id, interval_id, "allocate")
-            _check_optional_if_match(_allocations_view(ctx, goal, interval), AllocationsSchema)
+            check_optional_if_match(_allocations_view(ctx, goal, interval), AllocationsSchema)
             outcome = distribute(ctx, goal, interval, data)
         return {
             **_allocations_view(ctx, goal, interval),

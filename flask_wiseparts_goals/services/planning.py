@@ -12,7 +12,7 @@ import csv
 import io
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain.distribution import shortfall_shares, spread_by_weights, year_before
+from ..domain.figures import BusinessCalendar
 from ..domain.rules import MAX_VALUE, Category, GoalMode, check_places, places, step
 from ..exceptions import ValidationFailed
 from ..models import Allocation, Goal, Interval, freeze_originals, utcnow
@@ -667,7 +668,38 @@ def import_targets_csv(ctx: Context, goal: Goal, text: str) -> tuple[int, list[d
                 row.interval.daily_target = row.value
             else:
                 row.interval.aim = row.value
+        _check_bounds(goal, per_day)
     return len(rows), _diff(goal, before, snapshot(goal))
+
+
+def _check_bounds(goal: Goal, per_day: bool) -> None:
+    """422 when the file's values would add up (members to intervals, intervals to the goal,
+    daily targets × business days) beyond what an amount can hold (SPEC §6 "Bounded
+    numbers"), before anything reaches the database."""
+    total = ZERO
+    for interval in goal.intervals:
+        days = Decimal(interval.business_days)
+        if goal.split_by_team_members:
+            if per_day:
+                allocated = sum(
+                    (
+                        (a.daily_target or ZERO)
+                        * (days if a.business_days is None else a.business_days)
+                        for a in interval.allocations
+                    ),
+                    ZERO,
+                )
+            else:
+                allocated = sum((a.target for a in interval.allocations), ZERO)
+        else:
+            allocated = (interval.daily_target or ZERO) * days if per_day else ZERO
+        aim = allocated if goal.is_activity else max(interval.aim, allocated)
+        total += aim
+        if aim > MAX_VALUE or total > MAX_VALUE:
+            raise _csv_errors(
+                "The file's values add up to more than an amount can hold; nothing was written.",
+                {"_file": {"_row": [f"The aims would add up to more than {MAX_VALUE}."]}},
+            )
 
 
 def _diff(goal: Goal, before: Snapshot, after: Snapshot) -> list[dict[str, Any]]:
@@ -689,3 +721,45 @@ def _diff(goal: Goal, before: Snapshot, after: Snapshot) -> list[dict[str, Any]]
             }
         )
     return changes
+
+
+# -- members' own calendars -----------------------------------------------------------------------
+
+
+def apply_member_calendars(
+    ctx: Context, goal: Goal, intervals: Sequence[Interval] | None = None
+) -> None:
+    """Per-business-day goals split by members: each allocation's own business days, when the
+    host answers ``goals_business_days`` per member (SPEC §11 "Members' own calendars"), so
+    that its effective target is daily target × the member's days. Otherwise (or in other
+    modes) ``None``: the interval's days.
+
+    One hook call per member over the goal's whole range (memoized for the request), counted
+    per interval. Called on every change of the goal's targets (``tracked_write``): absences
+    entered later count from the next change on, as the team calendar does on a rebuild.
+    """
+    scope = goal.intervals if intervals is None else intervals
+    per_day = goal.goal_mode == GoalMode.PER_BUSINESS_DAY and goal.split_by_team_members
+    if not per_day or not ctx.hooks.member_calendars:
+        for interval in scope:
+            for allocation in interval.allocations:
+                allocation.business_days = None
+        return
+    calendars: dict[str, BusinessCalendar] = {}
+    with ctx.session.no_autoflush:  # the host reads its tables in this session
+        for interval in scope:
+            for allocation in interval.allocations:
+                user_id = allocation.user_id
+                if user_id not in calendars:
+                    calendars[user_id] = BusinessCalendar(
+                        ctx.hooks.business_days(
+                            ctx.organization_id,
+                            goal.team_id,
+                            goal.start_date,
+                            goal.end_date,
+                            user_id=user_id,
+                        )
+                    )
+                allocation.business_days = calendars[user_id].count(
+                    interval.start_date, interval.end_date
+                )

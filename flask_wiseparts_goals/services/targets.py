@@ -133,6 +133,9 @@ def tracked_write(
     before = snapshot(goal, scope)
     aims_before = {id(interval): interval.aim for interval in goal.intervals}
     yield
+    from .planning import apply_member_calendars  # planning builds on this module
+
+    apply_member_calendars(ctx, goal, scope)
     recompute_totals(goal, scope)
     freeze_originals(goal.intervals if scope is None else scope, ctx.today)  # new intervals
     changed = snapshot(goal, scope)

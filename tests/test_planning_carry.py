@@ -185,3 +185,17 @@ def test_policy_validation_and_history(api, db):
         row["field"] == "shortfall_policy" and row["new_value"] == "spread_remaining"
         for row in history
     )
+
+
+def test_the_scheduled_job_opens_its_own_app_context(app, api, monkeypatch):
+    from flask_wiseparts_goals import scheduler
+
+    goal = quarter_goal(api, "next_interval")
+    monkeypatch.setattr(
+        scheduler,
+        "run_planning_for_app",
+        lambda app_, as_of=None: run_planning_for_app(app_, as_of=date(2026, 2, 1)),
+    )
+    summary = scheduler.planning_job(app.import_name)
+    assert summary.carried == 1
+    assert [aim for aim, _ in state(api, goal["id"])] == ["79", "121", "100"]

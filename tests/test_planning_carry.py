@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
+import conftest
 import pytest
-from conftest import dump_tables, sales_goal
+import sqlalchemy as sa
+from conftest import dump_tables, make_app, sales_goal
 from test_planning_distribute import SalesHost
 
+from flask_wiseparts_goals.models import HistoryEntry
 from flask_wiseparts_goals.scheduler import run_planning_for_app
 
 
@@ -199,3 +204,48 @@ def test_the_scheduled_job_opens_its_own_app_context(app, api, monkeypatch):
     summary = scheduler.planning_job(app.import_name)
     assert summary.carried == 1
     assert [aim for aim, _ in state(api, goal["id"])] == ["79", "121", "100"]
+
+
+# -- several processes at once (PostgreSQL) --------------------------------------------------
+
+
+def _plan_in_process(as_of: date, barrier: Any, results: Any) -> None:
+    """One runner: its own app, engine and connections, like a worker on another host."""
+    host = SalesHost()
+    host.daily = {date(2026, 1, 15): Decimal(79), date(2026, 2, 15): Decimal(100)}
+    app = make_app(host)
+    with app.app_context():
+        barrier.wait(60)
+        summary = run_planning_for_app(app, as_of=as_of)
+        results.put((summary.carried, summary.skipped, summary.failed, summary.errors))
+        app.extensions["sqlalchemy"].engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(conftest.DATABASE_URL is None, reason="needs GOALS_TEST_DATABASE_URL")
+def test_four_processes_carry_each_shortfall_exactly_once(api, db):
+    goals = [quarter_goal(api, "spread_remaining")["id"] for _ in range(12)]
+    db.session.remove()
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(4)
+    results = spawn.Queue()
+    workers = [
+        spawn.Process(target=_plan_in_process, args=(date(2026, 3, 5), barrier, results))
+        for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    assert sum(o[2] for o in outcomes) == 0, [o[3] for o in outcomes]
+    assert sum(o[0] for o in outcomes) == 12 * 2  # January's and February's of each goal
+    for goal_id in goals:
+        assert [aim for aim, _ in state(api, goal_id)] == ["79", "100", "121"]
+    carried = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(HistoryEntry)
+        .where(HistoryEntry.operation == "carry_forward")
+    )
+    assert carried == 12 * (3 + 2)  # Jan → Feb, Mar; Feb → Mar (one row per interval changed)

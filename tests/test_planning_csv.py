@@ -210,3 +210,16 @@ def test_values_adding_up_beyond_an_amount_are_422_and_write_nothing(api, db):
     assert response.status_code == 422, response.json
     assert "_file" in response.json["errors"]["csv"]
     assert dump_tables(db) == before
+
+
+def test_ids_a_spreadsheet_would_run_as_formulas_are_quoted_and_round_trip(api, host):
+    host.teams["team-a"] = ["=HYPERLINK(1)", "u2"]
+    goal = team_goal(api)
+    exported = api.get(csv_path(goal["id"])).get_data(as_text=True)
+    assert "2026-01-01,'=HYPERLINK(1),0.00\r\n" in exported
+    edited = exported.replace("2026-01-01,'=HYPERLINK(1),0.00", "2026-01-01,'=HYPERLINK(1),5.00")
+    response = put_csv(api, goal["id"], edited)
+    assert response.status_code == 200, response.json
+    assert [(c["user_id"], c["new_value"]) for c in response.json["changes"]] == [
+        ("=HYPERLINK(1)", "5.00")
+    ]

@@ -457,6 +457,20 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
+#: Spreadsheets run a cell starting with one of these as a formula (CSV injection, OWASP).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cell(text: str) -> str:
+    """An id a spreadsheet would run as a formula is exported behind an apostrophe (which
+    spreadsheets hide and :func:`_unsafe_cell` removes on import)."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _unsafe_cell(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS) else text
+
+
 def csv_value_column(goal: Goal) -> str:
     """``daily_target`` for per-business-day goals, ``target`` for the others."""
     return "daily_target" if goal.goal_mode == GoalMode.PER_BUSINESS_DAY else "target"
@@ -496,7 +510,7 @@ def export_targets_csv(ctx: Context, goal: Goal) -> str:
         if goal.split_by_team_members:
             for allocation in current_allocations(ctx, goal, interval):
                 value = allocation.daily_target if per_day else allocation.target
-                writer.writerow([start, allocation.user_id, text(value)])
+                writer.writerow([start, _safe_cell(allocation.user_id), text(value)])
     return out.getvalue()
 
 
@@ -586,7 +600,7 @@ def _check_row(
         return {"_row": [f"Expected {len(position)} values, found {len(record)}."]}
     errors: dict[str, list[str]] = {}
     start_text = record[position[CSV_INTERVAL]].strip()
-    user_id = record[position[CSV_USER]].strip() or None
+    user_id = _unsafe_cell(record[position[CSV_USER]].strip()) or None
     value_text = record[position[value_column]].strip()
     interval = starts.get(start_text)
     if not _ISO_DATE.fullmatch(start_text):

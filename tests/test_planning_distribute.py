@@ -117,6 +117,9 @@ def test_profile_weights_with_money_and_remainders(api):
     response = spread(api, goal["id"], strategy="profile", weights=["2", "1", "0"])
     assert aims(api, goal["id"]) == ["66.67", "33.33", "0.00"]
     assert response.json["weights"] == ["2", "1", "0"]
+    response = spread(api, goal["id"], strategy="profile", weights=[0.5, 0.25, 0.25])
+    assert response.status_code == 200, response.json
+    assert aims(api, goal["id"]) == ["50.00", "25.00", "25.00"]
 
 
 def test_profile_of_the_wrong_length_or_negative_is_422_and_writes_nothing(api, db):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import pluggy
@@ -153,7 +154,9 @@ class HostHooks:
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
         self._members: dict[tuple[str, str, date], tuple[str, ...] | None] = {}
-        self._business_days: dict[tuple[str, str | None, date, date], frozenset[date]] = {}
+        self._business_days: dict[
+            tuple[str, str | None, date, date, str | None], frozenset[date]
+        ] = {}
 
     def identity(self) -> Identity | None:
         value = self.pm.hook.goals_identity()
@@ -176,13 +179,33 @@ class HostHooks:
             self._members[key] = None if value is None else tuple(dict.fromkeys(map(str, value)))
         return self._members[key]
 
+    @cached_property
+    def member_calendars(self) -> bool:
+        """Whether a plugin answers ``goals_business_days`` per member (takes ``user_id``)."""
+        return any(
+            "user_id" in impl.argnames for impl in self.pm.hook.goals_business_days.get_hookimpls()
+        )
+
     def business_days(
-        self, organization_id: str, team_id: str | None, start: date, end: date
+        self,
+        organization_id: str,
+        team_id: str | None,
+        start: date,
+        end: date,
+        user_id: str | None = None,
     ) -> frozenset[date]:
-        key = (organization_id, team_id, start, end)
+        """The business days of the team (``user_id`` None) or of one member; a member's are
+        the team's when no plugin answers per member."""
+        if user_id is not None and not self.member_calendars:
+            user_id = None
+        key = (organization_id, team_id, start, end, user_id)
         if key not in self._business_days:
             value = self.pm.hook.goals_business_days(
-                organization_id=organization_id, team_id=team_id, start=start, end=end
+                organization_id=organization_id,
+                team_id=team_id,
+                start=start,
+                end=end,
+                user_id=user_id,
             )
             period = Period(start, end)
             self._business_days[key] = frozenset(day for day in value or () if day in period)

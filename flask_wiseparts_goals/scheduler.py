@@ -26,6 +26,7 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 
 from .plugins import HostHooks
+from .services.planning import PlanningSummary
 from .services.recurrence import ProgressCallback, RecurrenceSummary, run_recurrence
 
 JOB_ID = "goals-recurrence"
@@ -99,11 +100,55 @@ def recurrence_job(app_name: str | None = None) -> RecurrenceSummary:
         return run_for_app(app)
 
 
+# -- the planning job (SPEC §11): original aims, shortfall carry-forward ---------------------
+
+PLANNING_JOB_ID = "goals-planning"
+
+
+def run_planning_for_app(app: Flask, *, as_of: date | None = None) -> PlanningSummary:
+    """Run the planning job on ``app``'s database (needs its app context). Shared by the job
+    and ``flask goals planning run``."""
+    from .services.planning import run_planning
+
+    state = app.extensions["goals"]
+    return run_planning(
+        state.session, HostHooks(state.plugin_manager), as_of=as_of, config=app.config
+    )
+
+
+def planning_job(app_name: str | None = None) -> PlanningSummary:
+    """The scheduled planning job (module-level, opens its own app context)."""
+    app = _app_named(app_name)
+    with app.app_context():
+        return run_planning_for_app(app)
+
+
+def _register_planning_job(scheduler: Any, app: Flask) -> Any:
+    """The planning job on the recurrence job's schedule; safe anywhere, any number of
+    times at once (see :mod:`.services.planning`)."""
+    if not scheduler.running and scheduler.get_job(PLANNING_JOB_ID) is not None:
+        scheduler.remove_job(PLANNING_JOB_ID)
+    return scheduler.add_job(
+        id=PLANNING_JOB_ID,
+        func=planning_job,
+        args=[app.import_name],
+        trigger="cron",
+        timezone=app.config["GOALS_SCHEDULER_TIMEZONE"],
+        misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+        **parse_schedule(app.config["GOALS_SCHEDULER_TIME"]),
+    )
+
+
 def register_jobs(scheduler: Any, app: Flask) -> Any:
-    """Add (or replace) the ``goals-recurrence`` job on a Flask-APScheduler ``APScheduler``.
+    """Add (or replace) the ``goals-recurrence`` job (and the ``goals-planning`` job) on a
+    Flask-APScheduler ``APScheduler``.
 
     :return: the APScheduler job.
     """
+    _register_planning_job(scheduler, app)
     if not scheduler.running and scheduler.get_job(JOB_ID) is not None:
         # A stopped scheduler keeps every pending job and only replaces them when it starts.
         scheduler.remove_job(JOB_ID)

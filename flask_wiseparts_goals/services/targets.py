@@ -22,8 +22,8 @@ from ..domain.distribution import (
 from ..domain.periods import Period
 from ..domain.rules import MAX_VALUE, Category, GoalMode, check_places, places, step
 from ..exceptions import Conflict, MetricSourceError, NotFound, ValidationFailed
-from ..models import Allocation, Goal, Interval
-from ..types import ActualsQuery, Filters
+from ..models import Allocation, Goal, Interval, freeze_originals
+from ..types import ActualsQuery, ActualsResult, Filters
 from .context import Context
 from .history import record_changes, snapshot
 from .structure import members_on, recompute_totals
@@ -168,10 +168,15 @@ def tracked_write(
         ``daily_target`` on per-business-day goals, else ``aim``).
     """
     scope = None if intervals is None else list(intervals)
+    freeze_originals(goal.intervals if scope is None else scope, ctx.today)
     before = snapshot(goal, scope)
     aims_before = {id(interval): interval.aim for interval in goal.intervals}
     yield
+    from .planning import apply_member_calendars  # planning builds on this module
+
+    apply_member_calendars(ctx, goal, scope)
     recompute_totals(goal, scope)
+    freeze_originals(goal.intervals if scope is None else scope, ctx.today)  # new intervals
     changed = snapshot(goal, scope)
     enforce_aims(ctx, goal, scope, before=aims_before)
     check_bounds(goal, scope, field_name)
@@ -426,19 +431,7 @@ def _weights(
             interval_id=interval.id,
             filters=Filters.from_json(goal.filters),
         )
-        try:
-            with ctx.session.no_autoflush:  # the source queries the host's tables in this session
-                answer = ctx.hooks.collect_actuals(ctx.organization_id, goal.category, [query])
-        except Exception as error:
-            logger.exception(
-                "goals: the metric source failed for %s in organization %s",
-                goal.category,
-                ctx.organization_id,
-            )
-            raise MetricSourceError(
-                f"The metric source of the {goal.category} category failed; distribute by "
-                "targets, or try again later."
-            ) from error
+        answer = ask_metric_source(ctx, goal, [query], "distribute by targets, or try again later")
         if answer is None:
             outcome.notes.append(f"No metric source answers the {goal.category} category.")
             return {}
@@ -449,6 +442,25 @@ def _weights(
         outcome.notes.append("No preceding interval: nothing to weigh by.")
         return {}
     return {a.user_id: a.target for a in previous.allocations}
+
+
+def ask_metric_source(
+    ctx: Context, goal: Goal, queries: Sequence[ActualsQuery], advice: str
+) -> dict[str, ActualsResult] | None:
+    """One ``goals_collect_actuals`` call for a write that weighs by actuals; ``None`` when no
+    source answers the category. A failing source is a 502 (logged) ending in ``advice``."""
+    try:
+        with ctx.session.no_autoflush:  # the source queries the host's tables in this session
+            return ctx.hooks.collect_actuals(ctx.organization_id, goal.category, queries)
+    except Exception as error:
+        logger.exception(
+            "goals: the metric source failed for %s in organization %s",
+            goal.category,
+            ctx.organization_id,
+        )
+        raise MetricSourceError(
+            f"The metric source of the {goal.category} category failed; {advice}."
+        ) from error
 
 
 def interval_period(interval: Interval) -> Period:

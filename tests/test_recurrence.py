@@ -853,6 +853,7 @@ def test_statements_per_clone_do_not_grow_with_members(
             app,
             as_of=d("2026-04-01"),
             on_progress=lambda done, total: marks.append(len(statements)),
+            chunk_size=1,  # one goal per transaction: statements per goal
         )
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)

@@ -963,6 +963,31 @@ def test_a_failing_goal_is_retried_alone_and_the_rest_of_its_chunk_commits(
     assert history == 3
 
 
+def test_many_failing_goals_end_up_one_per_transaction(
+    app: Flask,
+    api: ApiClient,
+    db: SQLAlchemy,
+    host: RecurrenceHost,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A hook down for most goals: three are isolated one by one, then the rest of the chunk
+    runs one goal per transaction; every failure counted once, the healthy goal cloned."""
+    failing = [create(api, team_id="team-b") for _ in range(6)]
+    healthy = create(api, team_id="team-a")
+    host.failing_teams = {"team-b"}
+    caplog.set_level(logging.INFO, logger="flask_wiseparts_goals")
+
+    summary = run(app, as_of=d("2026-02-01"))
+
+    assert (summary.created, summary.failed) == (1, 6)
+    assert sorted(summary.errors) == sorted(
+        f"goal {g}: RuntimeError: the calendar of team-b is unavailable" for g in failing
+    )
+    assert caplog.text.count("re-running the chunk without it") == 3
+    assert clone_of(db, healthy) is not None
+    assert all(clone_of(db, g) is None for g in failing)
+
+
 # -- exactly once when another runner wins ---------------------------------------------------
 
 

@@ -56,6 +56,8 @@ OPERATION = "recurrence"
 REVIEW_KIND = "recurrence_review"
 #: Due goals claimed (locked, cloned, committed) per transaction.
 CHUNK_SIZE = 500
+#: Goals at fault re-run alone per chunk before the rest of it runs one goal per transaction.
+_ISOLATIONS = 3
 #: UTC+14 (POSIX signs are inverted): no timezone's today is later than this one's.
 _FURTHEST_AHEAD = "Etc/GMT-14"
 ZERO = Decimal(0)
@@ -305,37 +307,52 @@ class _Runner:
                 self.session.rollback()
 
     def _transaction(self, items: list[_Item]) -> list[_Item]:
-        """One step of each item in one transaction; returns the follow-up steps. On failure
-        the transaction rolls back and the items are re-run without the goal at fault (or in
-        halves when no goal is), that goal alone."""
-        try:
-            level = self._steps(items)
-            if not self.dry_run:
-                self.session.commit()
-        except Exception as error:
-            self.session.rollback()
-            culprit = error.item if isinstance(error, _GoalError) else None
-            if len(items) == 1 or self.dry_run:
-                self._give_up(culprit or items[0], error)
-                return []
-            if culprit is not None:
-                logger.info(
-                    "recurrence: goal %s failed in a chunk of %d; re-running the chunk without "
-                    "it, then the goal alone",
-                    culprit.goal_id,
-                    len(items),
-                )
-                rest = [item for item in items if item != culprit]
-                return self._transaction(rest) + self._transaction([culprit])
-            logger.info(
-                "recurrence: a chunk of %d failed (%s); re-running it in halves",
-                len(items),
-                _describe(error),
-            )
-            middle = len(items) // 2
-            return self._transaction(items[:middle]) + self._transaction(items[middle:])
-        self._count(level)
-        return level.follow_ups
+        """One step of each item in one transaction; returns the follow-up steps.
+
+        On failure the transaction rolls back and the items run again without the goal at
+        fault, then that goal alone (or in halves when no goal is at fault). After
+        :data:`_ISOLATIONS` goals at fault in one chunk (a host hook down for every goal), the
+        rest of the chunk runs one goal per transaction: a failing run costs no more than
+        cloning one goal at a time.
+        """
+        follow_ups: list[_Item] = []
+        pending = [items]
+        isolated = 0
+        while pending:
+            batch = pending.pop(0)
+            try:
+                level = self._steps(batch)
+                if not self.dry_run:
+                    self.session.commit()
+            except Exception as error:
+                self.session.rollback()
+                culprit = error.item if isinstance(error, _GoalError) else None
+                if len(batch) == 1 or self.dry_run:
+                    self._give_up(culprit or batch[0], error)
+                    continue
+                if culprit is not None and isolated < _ISOLATIONS:
+                    isolated += 1
+                    logger.info(
+                        "recurrence: goal %s failed in a chunk of %d; re-running the chunk "
+                        "without it, then the goal alone",
+                        culprit.goal_id,
+                        len(batch),
+                    )
+                    pending[:0] = [[item for item in batch if item != culprit], [culprit]]
+                elif culprit is not None:
+                    pending[:0] = [[item] for item in batch]
+                else:
+                    logger.info(
+                        "recurrence: a chunk of %d failed (%s); re-running it in halves",
+                        len(batch),
+                        _describe(error),
+                    )
+                    middle = len(batch) // 2
+                    pending[:0] = [batch[:middle], batch[middle:]]
+                continue
+            self._count(level)
+            follow_ups += level.follow_ups
+        return follow_ups
 
     def _count(self, level: _Level) -> None:
         summary = self.summary

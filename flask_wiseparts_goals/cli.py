@@ -74,6 +74,16 @@ def create_tables() -> None:
     click.echo("goals tables created")
 
 
+@goals_cli.command("plugins")
+def plugins() -> None:
+    """List every registered plugin: its name, where it came from (built in, plugins=, an
+    entry point) and the hooks it implements."""
+    pm = current_app.extensions["goals"].plugin_manager
+    for name, origins, hooks in pm.describe():
+        click.echo(f"{name} ({', '.join(origins) or 'registered directly'})")
+        click.echo(f"  hooks: {', '.join(hooks) or 'none'}")
+
+
 @goals_cli.group("recurrence")
 def recurrence_cli() -> None:
     """Recurring activity goals."""
@@ -113,6 +123,37 @@ def recurrence_run(as_of: datetime | None, dry_run: bool) -> None:
     for error in summary.errors:
         click.echo(f"  failed: {error}", err=True)
     click.echo(f"Recurring goals: {summary.as_text()}")
+    if summary.failed:
+        raise click.exceptions.Exit(1)
+
+
+@goals_cli.group("planning")
+def planning_cli() -> None:
+    """Planning: original aims and shortfall carry-forward."""
+
+
+@planning_cli.command("run")
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Treat this day (YYYY-MM-DD) as today for every goal; default: today in each goal's "
+    "timezone.",
+)
+def planning_run(as_of: datetime | None) -> None:
+    """Keep the original aims of intervals that have started, and carry the shortfall of
+    every ended interval forward by its goal's shortfall policy.
+
+    Safe to run from cron on several hosts at once, and next to the scheduler: each
+    shortfall is carried exactly once. Exits with status 1 when a goal failed (it is retried
+    on the next run).
+    """
+    from .scheduler import run_planning_for_app
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    summary = run_planning_for_app(app, as_of=as_of.date() if as_of else None)
+    for error in summary.errors:
+        click.echo(f"  failed: {error}", err=True)
+    click.echo(f"Planning: {summary.as_text()}")
     if summary.failed:
         raise click.exceptions.Exit(1)
 

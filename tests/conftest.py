@@ -55,6 +55,8 @@ class FakeHost:
         default_factory=lambda: {ORG: {"orders"}, OTHER_ORG: set()}
     )
     holidays: set[date] = field(default_factory=set)
+    #: Members' own days off (absences, part-time): user id → days.
+    absences: dict[str, set[date]] = field(default_factory=dict)
     timezone: str = "UTC"
     calls: list[tuple[str, Any]] = field(default_factory=list)
 
@@ -83,7 +85,7 @@ class FakeHost:
         self.sync()
 
     def _snapshot(self) -> Any:
-        return copy.deepcopy((self.users, self.teams, self.holidays, self.timezone))
+        return copy.deepcopy((self.users, self.teams, self.holidays, self.timezone, self.absences))
 
     def sync(self) -> None:
         snapshot = self._snapshot()
@@ -92,7 +94,7 @@ class FakeHost:
         session = current_app.extensions["sqlalchemy"].session
         for table in reversed(HOST_METADATA.sorted_tables):
             session.execute(sa.delete(table))
-        users, teams, holidays, timezone = snapshot
+        users, teams, holidays, timezone, absences = snapshot
         if users:
             session.execute(
                 sa.insert(HOST_USERS),
@@ -117,6 +119,9 @@ class FakeHost:
             session.execute(sa.insert(HOST_TEAM_USERS), memberships)
         if holidays:
             session.execute(sa.insert(HOST_HOLIDAYS), [{"day": day} for day in holidays])
+        absent = [{"user_id": uid, "day": day} for uid, days in absences.items() for day in days]
+        if absent:
+            session.execute(sa.insert(HOST_ABSENCES), absent)
         session.execute(sa.insert(HOST_SETTINGS).values(id=1, timezone=timezone))
         session.commit()
         self._synced = snapshot
@@ -203,21 +208,42 @@ class FakeHost:
 
     @hookimpl
     def goals_business_days(self, organization_id, team_id, start, end):
+        return self.days_of(start, end, None)
+
+    def days_of(self, start, end, user_id):
+        """Monday to Friday minus the host's holidays (and ``user_id``'s absences); ``None``
+        (the extension's default) when nothing is taken off."""
         from flask_wiseparts_goals.domain.periods import Period, weekdays
 
         if self.installed:
+            session = self._session()
             holidays = set(
-                self._session()
-                .execute(
+                session.execute(
                     sa.select(HOST_HOLIDAYS.c.day).where(HOST_HOLIDAYS.c.day.between(start, end))
-                )
-                .scalars()
+                ).scalars()
             )
+            if user_id is not None:  # a member's own calendar: the team's minus absences
+                holidays |= set(
+                    session.execute(
+                        sa.select(HOST_ABSENCES.c.day).where(
+                            HOST_ABSENCES.c.user_id == user_id,
+                            HOST_ABSENCES.c.day.between(start, end),
+                        )
+                    ).scalars()
+                )
         else:
-            holidays = self.holidays
+            holidays = self.holidays | (self.absences.get(user_id, set()) if user_id else set())
         if not holidays:
             return None  # the default: Monday to Friday
         return [day for day in weekdays(Period(start, end)) if day not in holidays]
+
+
+class MemberCalendarHost(FakeHost):
+    """A host that answers ``goals_business_days`` per member too (its ``absences``)."""
+
+    @hookimpl
+    def goals_business_days(self, organization_id, team_id, start, end, user_id):
+        return self.days_of(start, end, user_id)
 
 
 #: The fake host's own tables (not goals_*): users, teams, memberships, holidays, settings.
@@ -242,6 +268,12 @@ HOST_TEAM_USERS = sa.Table(
 )
 HOST_HOLIDAYS = sa.Table(
     "host_holidays", HOST_METADATA, sa.Column("day", sa.Date, primary_key=True)
+)
+HOST_ABSENCES = sa.Table(
+    "host_absences",
+    HOST_METADATA,
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
 )
 HOST_SETTINGS = sa.Table(
     "host_settings",

@@ -282,7 +282,12 @@ def test_sum_of_maximum_allocations_is_422(api: ApiClient, db: SQLAlchemy) -> No
 
 
 @pytest.mark.parametrize(
-    "args", [["goals", "recurrence", "run"], ["goals", "recurrence", "run", "--dry-run"]]
+    "args",
+    [
+        ["goals", "recurrence", "run"],
+        ["goals", "recurrence", "run", "--dry-run"],
+        ["goals", "planning", "run"],
+    ],
 )
 def test_cli_without_tables_is_one_line_exit_2(app: Flask, args: list[str]) -> None:
     engine = app.extensions["sqlalchemy"].engine

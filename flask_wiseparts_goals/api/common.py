@@ -188,6 +188,12 @@ def _fix_allow_header(response: Any) -> Any:
     return fix_allow_header(response)
 
 
+def _takes_csv() -> bool:
+    """Whether the request's view reads a CSV body (a ``MethodView`` with ``csv_body``)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(getattr(view, "view_class", None), "csv_body", False))
+
+
 def _identify() -> None:
     context()
     _limit_body()
@@ -195,6 +201,7 @@ def _identify() -> None:
         request.method in ("POST", "PUT", "PATCH")
         and request.content_length
         and not request.is_json
+        and not _takes_csv()
     ):
         raise UnsupportedMediaType(
             "Send the body as JSON (Content-Type: application/json).",

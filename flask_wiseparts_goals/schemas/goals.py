@@ -12,6 +12,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import EXCLUDE, RAISE, fields, validate, validates_schema
 
+from ..domain.distribution import SHORTFALL_POLICIES
 from ..domain.periods import Recurrence, Shortcut
 from ..domain.rules import Category, Channel, GoalMode, Metric
 from .fields import (
@@ -111,6 +112,15 @@ _recurrence = fields.String(
     allow_none=True,
     metadata={"description": "Activities: monthly, quarterly, semester or yearly."},
 )
+_shortfall_policy = fields.String(
+    validate=validate.OneOf(list(SHORTFALL_POLICIES)),
+    metadata={
+        "description": "Sales and orders: what happens to an ended interval's shortfall (aim "
+        "minus actual, when positive). none (default); next_interval: added to the next "
+        "interval; spread_remaining: split equally over the remaining intervals. Applied once "
+        "by the planning job, recorded in the history as carry_forward."
+    },
+)
 _period = fields.String(
     load_only=True,
     validate=validate.OneOf([s.value for s in Shortcut]),
@@ -140,6 +150,7 @@ class GoalUpdateSchema(StrictSchema):
     filters = fields.Nested(FiltersSchema)
     recurrence = _recurrence
     recurring_until = IsoDate(allow_none=True)
+    shortfall_policy = _shortfall_policy
 
 
 class GoalCreateSchema(GoalUpdateSchema):
@@ -174,6 +185,7 @@ class GoalSchema(ma.Schema):
     recurrence = fields.String(allow_none=True)
     recurring_until = IsoDate(allow_none=True)
     source_goal_id = fields.Integer(allow_none=True)
+    shortfall_policy = _shortfall_policy
     created_by = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -216,6 +228,14 @@ class IntervalSchema(ma.Schema):
         signed=True,
         allow_none=True,
         metadata={"description": "aim - allocated (split by members)."},
+    )
+    original_aim = DecimalString(
+        attribute="original_or_current_aim",
+        dump_only=True,
+        metadata={
+            "description": "The aim the interval had when it started (kept when the aim "
+            "changes later, by people or by carry-forward); until it starts, the current aim."
+        },
     )
 
 

@@ -27,6 +27,7 @@ from ..models import Goal
 from ..types import AuthTarget
 from .context import Context, goal_target
 from .history import record_event
+from .planning import set_shortfall_policy
 from .structure import Dropped, rebuild, recompute_totals
 from .targets import check_bounds, tracked_write
 
@@ -169,6 +170,7 @@ def create_goal(ctx: Context, data: Mapping[str, Any]) -> Goal:
         timezone=ctx.identity.timezone or ctx.config["GOALS_DEFAULT_TIMEZONE"],
         created_by=ctx.identity.user_id,
     )
+    set_shortfall_policy(ctx, goal, data)
     goal.intervals = []
     with tracked_write(ctx, goal, "create"):
         rebuild(ctx, goal, settings)
@@ -239,6 +241,7 @@ def update_goal(ctx: Context, goal: Goal, data: Mapping[str, Any]) -> Goal:
     structure_changed = any(
         getattr(settings, name) != getattr(current, name) for name in STRUCTURE_FIELDS
     )
+    set_shortfall_policy(ctx, goal, data)
     with tracked_write(ctx, goal, "rebuild" if structure_changed else "manual"):
         old_aim = goal.aim
         goal.description = data.get("description", goal.description)

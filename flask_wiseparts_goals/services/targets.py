@@ -12,7 +12,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain.distribution import (
     distribute_copy,
@@ -22,10 +25,10 @@ from ..domain.distribution import (
 from ..domain.periods import Period
 from ..domain.rules import MAX_VALUE, Category, GoalMode, check_places, places, step
 from ..exceptions import Conflict, MetricSourceError, NotFound, ValidationFailed
-from ..models import Allocation, Goal, Interval
-from ..types import ActualsQuery, Filters
+from ..models import Allocation, Goal, Interval, freeze_originals
+from ..types import ActualsQuery, ActualsResult, Filters
 from .context import Context
-from .history import record_changes, snapshot
+from .history import Snapshot, record_changes, snapshot
 from .structure import members_on, recompute_totals
 
 logger = logging.getLogger("flask_wiseparts_goals")
@@ -168,16 +171,56 @@ def tracked_write(
         ``daily_target`` on per-business-day goals, else ``aim``).
     """
     scope = None if intervals is None else list(intervals)
+    freeze_originals(goal.intervals if scope is None else scope, ctx.today)
     before = snapshot(goal, scope)
     aims_before = {id(interval): interval.aim for interval in goal.intervals}
     yield
+    from .planning import apply_member_calendars  # planning builds on this module
+
+    apply_member_calendars(ctx, goal, scope)
     recompute_totals(goal, scope)
+    freeze_originals(goal.intervals if scope is None else scope, ctx.today)  # new intervals
     changed = snapshot(goal, scope)
     enforce_aims(ctx, goal, scope, before=aims_before)
     check_bounds(goal, scope, field_name)
+    update_allocations(ctx, goal.intervals if scope is None else scope, before)
     ctx.session.flush()
     record_changes(ctx, goal, before, operation, after=changed)
     record_changes(ctx, goal, changed, "cascade", after=snapshot(goal, scope))
+
+
+_ALLOCATION = cast(sa.Table, Allocation.__table__)
+_UPDATE_ALLOCATION = (
+    sa.update(_ALLOCATION)
+    .where(_ALLOCATION.c.id == sa.bindparam("allocation_id"))
+    .values(target=sa.bindparam("new_target"), daily_target=sa.bindparam("new_daily"))
+)
+
+
+def update_allocations(ctx: Context, intervals: Sequence[Interval], before: Snapshot) -> int:
+    """Write the targets of stored allocations that differ from the ``before`` snapshot with
+    one ``executemany`` UPDATE by primary key, and mark those values stored in the ORM, so that
+    its flush writes only the rest (new allocations, interval and goal aims) instead of going
+    through its unit of work object by object. Returns how many rows were updated."""
+    rows = []
+    for interval in intervals:
+        start, end = interval.start_date, interval.end_date
+        for allocation in interval.allocations:
+            if allocation.id is None:  # new: the flush inserts it
+                continue
+            user_id = allocation.user_id
+            target, daily = allocation.target, allocation.daily_target
+            if (
+                before.get(("target", start, end, user_id)) == target
+                and before.get(("daily_target", start, end, user_id)) == daily
+            ):
+                continue
+            rows.append({"allocation_id": allocation.id, "new_target": target, "new_daily": daily})
+            set_committed_value(allocation, "target", target)
+            set_committed_value(allocation, "daily_target", daily)
+    if rows:
+        ctx.session.execute(_UPDATE_ALLOCATION, rows)
+    return len(rows)
 
 
 def find_interval(goal: Goal, interval_id: int) -> Interval:
@@ -398,10 +441,14 @@ def distribute(
 
 
 def _set_value(goal: Goal, allocation: Allocation, value: Decimal) -> None:
-    if _per_day(goal):
-        allocation.daily_target = value
+    """Inside :func:`tracked_write` only: a stored allocation's new value is set without the
+    ORM's change tracking (a thousand members would cost the flush a thousand objects to
+    inspect); :func:`update_allocations` writes it with the others in one statement."""
+    name = "daily_target" if _per_day(goal) else "target"
+    if allocation.id is None:
+        setattr(allocation, name, value)
     else:
-        allocation.target = value
+        set_committed_value(allocation, name, value)
 
 
 def _weights(
@@ -426,19 +473,7 @@ def _weights(
             interval_id=interval.id,
             filters=Filters.from_json(goal.filters),
         )
-        try:
-            with ctx.session.no_autoflush:  # the source queries the host's tables in this session
-                answer = ctx.hooks.collect_actuals(ctx.organization_id, goal.category, [query])
-        except Exception as error:
-            logger.exception(
-                "goals: the metric source failed for %s in organization %s",
-                goal.category,
-                ctx.organization_id,
-            )
-            raise MetricSourceError(
-                f"The metric source of the {goal.category} category failed; distribute by "
-                "targets, or try again later."
-            ) from error
+        answer = ask_metric_source(ctx, goal, [query], "distribute by targets, or try again later")
         if answer is None:
             outcome.notes.append(f"No metric source answers the {goal.category} category.")
             return {}
@@ -449,6 +484,25 @@ def _weights(
         outcome.notes.append("No preceding interval: nothing to weigh by.")
         return {}
     return {a.user_id: a.target for a in previous.allocations}
+
+
+def ask_metric_source(
+    ctx: Context, goal: Goal, queries: Sequence[ActualsQuery], advice: str
+) -> dict[str, ActualsResult] | None:
+    """One ``goals_collect_actuals`` call for a write that weighs by actuals; ``None`` when no
+    source answers the category. A failing source is a 502 (logged) ending in ``advice``."""
+    try:
+        with ctx.session.no_autoflush:  # the source queries the host's tables in this session
+            return ctx.hooks.collect_actuals(ctx.organization_id, goal.category, queries)
+    except Exception as error:
+        logger.exception(
+            "goals: the metric source failed for %s in organization %s",
+            goal.category,
+            ctx.organization_id,
+        )
+        raise MetricSourceError(
+            f"The metric source of the {goal.category} category failed; {advice}."
+        ) from error
 
 
 def interval_period(interval: Interval) -> Period:

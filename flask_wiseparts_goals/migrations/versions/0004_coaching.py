@@ -1,7 +1,7 @@
 """coaching: the record of notices sent and per-person notification settings
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-03
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 from flask_wiseparts_goals.models import UTCDateTime
 
 revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0002"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -471,7 +471,11 @@ def test_scheduler_registers_the_coaching_job_beside_recurrence(app, api, host):
     assert (fields["hour"], fields["minute"]) == ("*", "5")  # GOALS_SCHEDULER_TIME "*:05"
     assert job.misfire_grace_time == 6 * 3600
     register_jobs(scheduler, app)
-    assert sorted(j.id for j in scheduler.get_jobs()) == [COACHING_JOB_ID, "goals-recurrence"]
+    assert sorted(j.id for j in scheduler.get_jobs()) == [
+        COACHING_JOB_ID,
+        "goals-planning",
+        "goals-recurrence",
+    ]
 
     create(api, aim="1000.00")
     host.lines.append(Line("rep", date(2026, 1, 5), D("600.00")))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -24,6 +25,7 @@ from .types import (
     Identity,
     LegacyTeamTargets,
     Notification,
+    host_id,
 )
 
 logger = logging.getLogger("flask_wiseparts_goals")
@@ -107,7 +109,11 @@ class HostHooks:
             value = self.pm.hook.goals_team_members(
                 organization_id=organization_id, team_id=team_id, on=on
             )
-            self._members[key] = None if value is None else tuple(dict.fromkeys(map(str, value)))
+            self._members[key] = (
+                None
+                if value is None
+                else tuple(dict.fromkeys(host_id(v, "goals_team_members") for v in value))
+            )
         return self._members[key]
 
     def business_days(
@@ -142,7 +148,16 @@ class HostHooks:
         teams: list[LegacyTeamTargets] = []
         for answer in self.pm.hook.goals_legacy_activity_targets(organization_id=organization_id):
             for item in answer or ():
+                legacy = item if isinstance(item, LegacyTeamTargets) else LegacyTeamTargets(**item)
+                hook = "goals_legacy_activity_targets"
                 teams.append(
-                    item if isinstance(item, LegacyTeamTargets) else LegacyTeamTargets(**item)
+                    replace(
+                        legacy,
+                        team_id=host_id(legacy.team_id, hook),
+                        daily_targets={
+                            host_id(user, hook): value
+                            for user, value in legacy.daily_targets.items()
+                        },
+                    )
                 )
         return teams

@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+ZERO = Decimal(0)
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -141,25 +143,44 @@ class ActualsQuery:
 class ActualsResult:
     """A metric source's answer to one query.
 
-    :param total: the value over every counted user (or the whole organization).
+    :param total: the value over every counted user (or the whole organization); ``None``
+        only together with ``error``.
     :param per_user: the value of each counted user; users absent from it count 0.
+    :param groups: when the query has a ``group_by``: the value per id of that dimension
+        (``{"brand-1": Decimal("10.00"), ...}``); rows without a value of the dimension are
+        under the key ``""``.
+    :param error: this query could not be answered (e.g. ``"brand families are not
+        recorded for orders"``): that goal's figures are ``null`` with this reason, every other
+        query of the batch keeps its answer.
     """
 
-    total: Decimal
+    total: Decimal | None = ZERO
     per_user: Mapping[str, Decimal] = field(default_factory=dict)
+    groups: Mapping[str, Decimal] | None = None
+    error: str | None = None
 
     @classmethod
     def from_value(cls, value: ActualsResult | Mapping[str, Any] | Decimal | int) -> ActualsResult:
-        if isinstance(value, ActualsResult):
-            return value
+        """Normalize a source's answer to one query: user ids (and group ids) become ``str``
+        (:func:`host_id`), values ``Decimal``. An id that is neither ``str`` nor ``int`` is a
+        :class:`HookAnswerError` naming ``goals_collect_actuals``."""
+        hook = "goals_collect_actuals"
         if isinstance(value, (Decimal, int)):
             return cls(total=Decimal(value))
-        per_user = {str(k): Decimal(str(v)) for k, v in (value.get("per_user") or {}).items()}
-        total = value.get("total")
-        return cls(
-            total=Decimal(str(total)) if total is not None else sum(per_user.values(), Decimal(0)),
-            per_user=per_user,
-        )
+        if isinstance(value, ActualsResult):
+            error, raw_total = value.error, value.total
+            raw_per_user, raw_groups = value.per_user, value.groups
+        else:
+            error, raw_total = value.get("error"), value.get("total")
+            raw_per_user, raw_groups = value.get("per_user") or {}, value.get("groups")
+        if error is not None:
+            return cls(total=None, error=str(error))
+        per_user = {host_id(k, hook): _decimal(v) for k, v in raw_per_user.items()}
+        groups = None
+        if raw_groups is not None:
+            groups = {host_id(k, hook): _decimal(v) for k, v in raw_groups.items()}
+        total = _decimal(raw_total) if raw_total is not None else sum(per_user.values(), ZERO)
+        return cls(total=total, per_user=per_user, groups=groups)
 
 
 @dataclass(frozen=True)
@@ -194,3 +215,32 @@ class LegacyTeamTargets:
     daily_targets: Mapping[str, Decimal]
     activity_types: Sequence[str] = ("visit",)
     verified_only: bool = False
+
+
+# --- Ids at the hook boundary (SPEC §7) -------------------------------------------------------
+
+
+class HookAnswerError(TypeError):
+    """A hook answered something the extension cannot use (e.g. an id that is not an id)."""
+
+
+def host_id(value: object, hook: str) -> str:
+    """An id a hook returned, as the ``str`` the extension stores and compares.
+
+    Hosts with integer keys naturally answer ``3`` where the extension knows ``"3"``: ints are
+    converted. Anything else (``None``, floats, objects, ``True``) is a :class:`HookAnswerError`
+    naming ``hook``: a silent ``str()`` would count that user as nobody (an actual of 0).
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise HookAnswerError(
+        f"{hook} returned the id {value!r} ({type(value).__name__}): ids must be str or int."
+    )
+
+
+def _decimal(value: object) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))

@@ -97,6 +97,14 @@ class PeriodFiguresSchema(FiguresSchema):
     )
     stretch_aim = _decimal("The goal's stretch aim (whole range only), if set.")
     stretch_achievement_percent = _decimal("actual / stretch aim * 100, if a stretch aim is set.")
+    actuals_error = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Why this period's actual is null when the metric source could not "
+            "answer this goal's query (ActualsResult.error); the category's other goals keep "
+            "their figures."
+        },
+    )
 
 
 def _counted() -> fields.Boolean:

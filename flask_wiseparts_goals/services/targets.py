@@ -403,6 +403,9 @@ def _weights(
             outcome.notes.append(f"No metric source answers the {goal.category} category.")
             return {}
         result = answer.get("weights")
+        if result is not None and result.error is not None:
+            outcome.notes.append(f"The metric source could not measure the weights: {result.error}")
+            return {}
         return dict(result.per_user) if result is not None else {}
     previous = preceding_interval(ctx, goal, interval)
     if previous is None:

@@ -234,19 +234,24 @@ class Batch:
 
     def actual(self, slot: Slot) -> Decimal | None:
         result = self._result(slot)
-        return None if result is None else result.total
+        return None if result is None or result.error is not None else result.total
+
+    def error_of(self, slot: Slot) -> str | None:
+        """Why the source could not answer this slot's query (``ActualsResult.error``)."""
+        result = self._result(slot)
+        return None if result is None else result.error
 
     def actual_of(self, slot: Slot, user_id: str) -> Decimal | None:
         """A user's actual within the slot; ``None`` when not measured or not counted."""
         result = self._result(slot)
-        if result is None or not slot.counts(user_id):
+        if result is None or result.error is not None or not slot.counts(user_id):
             return None
         return result.per_user.get(user_id, ZERO)
 
     def reported_users(self, slot: Slot) -> list[str]:
         """The users the source reported for a slot, largest actual first."""
         result = self._result(slot)
-        if result is None:
+        if result is None or result.error is not None:
             return []
         return sorted(result.per_user, key=lambda user: (-result.per_user[user], user))
 
@@ -273,6 +278,7 @@ class Batch:
             "business_days_elapsed": slot.timeline.elapsed,
             "business_days_remaining": slot.timeline.remaining,
             **figures_json(figures),
+            "actuals_error": self.error_of(slot),
         }
 
     def own_figures(self, slot: Slot, user_id: str, target: Decimal | None) -> dict[str, Any]:
@@ -562,10 +568,13 @@ def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
         targets = {a.user_id: a.target for a in allocations[interval.id]}
         row["members"] = _members(batch, slot, targets)
         rows.append(row)
+    state = {k: v for k, v in answer.as_json().items() if k != "category"}
+    if state["actuals_error"] is None and period["actuals_error"] is not None:
+        state.update(actuals_available=False, actuals_error=period["actuals_error"])
     return {
         "as_of": as_of,
         "goal": goal_summary(goal),
-        **{k: v for k, v in answer.as_json().items() if k != "category"},
+        **state,
         "period": period,
         "intervals": rows,
     }

@@ -20,6 +20,7 @@ from .types import (
     AuthTarget,
     Identity,
     LegacyTeamTargets,
+    MetricCapabilities,
     Notification,
 )
 
@@ -124,4 +125,26 @@ def goals_legacy_activity_targets(organization_id: str) -> Iterable[LegacyTeamTa
     :return: one :class:`~flask_wiseparts_goals.types.LegacyTeamTargets` per team (or mappings
         with the same keys).
     :default: nothing to migrate.
+    """
+
+
+# --- Time-correct tracking and the metric-source contract (SPEC §7) ---------------------------
+
+
+@hookspec(firstresult=True)
+def goals_metric_capabilities(
+    organization_id: str, category: str
+) -> MetricCapabilities | Mapping[str, Any] | None:
+    """What the metric source of ``category`` can measure (firstresult, optional).
+
+    When a source answers, ``GET /meta`` offers only these metrics, filters and breakdown
+    dimensions, and creating a goal (or changing one) to use an unsupported metric or filter is
+    a **422** naming the field (``metric``, ``filters.<name>``), instead of a goal whose
+    progress can never be measured.
+
+    :param category: ``"sales"``, ``"orders"`` or ``"activities"``.
+    :return: a :class:`~flask_wiseparts_goals.types.MetricCapabilities` (or a mapping with the
+        keys ``metrics``, ``filters``, ``group_by``), or ``None`` for a category the source
+        does not own. ``SqlMetricSource`` answers it from its column mapping.
+    :default: no answer: every metric, filter and dimension is assumed supported.
     """

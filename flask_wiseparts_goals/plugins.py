@@ -24,6 +24,7 @@ from .types import (
     AuthTarget,
     Identity,
     LegacyTeamTargets,
+    MetricCapabilities,
     Notification,
     host_id,
 )
@@ -90,6 +91,7 @@ class HostHooks:
         self.pm = pm
         self._members: dict[tuple[str, str, date], tuple[str, ...] | None] = {}
         self._business_days: dict[tuple[str, str | None, date, date], frozenset[date]] = {}
+        self._capabilities: dict[tuple[str, str], MetricCapabilities | None] = {}
 
     def identity(self) -> Identity | None:
         value = self.pm.hook.goals_identity()
@@ -140,6 +142,18 @@ class HostHooks:
         if answer is None:
             return None
         return {str(key): ActualsResult.from_value(value) for key, value in answer.items()}
+
+    def metric_capabilities(self, organization_id: str, category: str) -> MetricCapabilities | None:
+        """``None`` when no source declares what it measures (everything is assumed)."""
+        key = (organization_id, category)
+        if key not in self._capabilities:
+            value = self.pm.hook.goals_metric_capabilities(
+                organization_id=organization_id, category=category
+            )
+            self._capabilities[key] = (
+                None if value is None else MetricCapabilities.from_value(value)
+            )
+        return self._capabilities[key]
 
     def notify(self, organization_id: str, notification: Notification) -> None:
         self.pm.hook.goals_notify(organization_id=organization_id, notification=notification)

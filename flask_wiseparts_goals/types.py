@@ -244,3 +244,52 @@ def _decimal(value: object) -> Decimal:
     if isinstance(value, Decimal):
         return value
     return Decimal(str(value))
+
+
+# --- What a metric source can measure (SPEC §7) -----------------------------------------------
+
+#: The dimensions a breakdown (``ActualsQuery.group_by``) can group by, each with the goal
+#: filter (``filters`` JSON name) over the same ids.
+GROUP_BY_DIMENSIONS: Mapping[str, str] = {
+    "brand": "brands",
+    "brand_family": "brand_families",
+    "customer": "customers",
+    "customer_branch": "customer_branches",
+    "wholesaler_branch": "wholesaler_branches",
+    "activity_type": "activity_types",
+    "channel": "channels",
+}
+
+
+@dataclass(frozen=True)
+class MetricCapabilities:
+    """What a category's metric source can measure, as ``goals_metric_capabilities`` says.
+
+    :param metrics: the metrics it measures (``net``, ``count``...); ``None``: every metric of
+        the category.
+    :param filters: the goal filters it applies, named as in a goal's ``filters`` JSON
+        (``brands``, ``verified_only``...); ``None``: every filter of the category.
+    :param group_by: the dimensions (:data:`GROUP_BY_DIMENSIONS`) it can group a query by, for
+        ``GET /goals/{id}/breakdown``; ``None``: every dimension of the category's filters.
+    """
+
+    metrics: frozenset[str] | None = None
+    filters: frozenset[str] | None = None
+    group_by: frozenset[str] | None = None
+
+    @classmethod
+    def from_value(cls, value: MetricCapabilities | Mapping[str, Any]) -> MetricCapabilities:
+        if isinstance(value, MetricCapabilities):
+            data: Mapping[str, Any] = {
+                "metrics": value.metrics,
+                "filters": value.filters,
+                "group_by": value.group_by,
+            }
+        else:
+            data = value
+        return cls(
+            **{
+                name: None if data.get(name) is None else frozenset(map(str, data[name]))
+                for name in ("metrics", "filters", "group_by")
+            }
+        )

@@ -8,8 +8,9 @@ from flask.views import MethodView
 
 from ..domain.distribution import STRATEGIES
 from ..domain.periods import Recurrence, Shortcut, resolve_shortcut
-from ..domain.rules import METRICS, Category, Channel, GoalMode, default_metric, filters_for
+from ..domain.rules import Category, Channel, GoalMode, default_metric
 from ..schemas.meta import MetaSchema
+from ..services.capabilities import category_offer
 from ..services.goals import category_enabled
 from .common import context, make_blueprint
 
@@ -21,15 +22,20 @@ class Meta(MethodView):
     @blp.response(200, MetaSchema)
     def get(self) -> dict[str, Any]:
         """Categories (orders only when enabled), metrics, channels, modes, recurrences, and
-        the date shortcuts resolved for today in the organization's timezone."""
+        the date shortcuts resolved for today in the organization's timezone.
+
+        A category's metrics, filters and breakdown dimensions (``group_by``) are those its
+        metric source declares (``goals_metric_capabilities``); without a declaration, all
+        that the category allows."""
         ctx = context()
         categories = [
             {
                 "category": category.value,
-                "metrics": [metric.value for metric in METRICS[category]],
+                "metrics": list(offer.metrics),
                 "default_metric": default_metric(category),
                 "aim_editable": category is not Category.ACTIVITIES,
-                "filters": list(filters_for(category)),
+                "filters": list(offer.filters),
+                "group_by": list(offer.group_by),
                 "goal_modes": [m.value for m in GoalMode]
                 if category is Category.ACTIVITIES
                 else [],
@@ -39,6 +45,7 @@ class Meta(MethodView):
             }
             for category in Category
             if category_enabled(ctx, category)
+            for offer in [category_offer(ctx, category)]
         ]
         return {
             "today": ctx.today,

@@ -13,10 +13,20 @@ class PeriodSchema(ma.Schema):
 
 class CategoryMetaSchema(ma.Schema):
     category = fields.String()
-    metrics = fields.List(fields.String())
+    metrics = fields.List(
+        fields.String(),
+        metadata={"description": "The metrics the category's metric source can measure."},
+    )
     default_metric = fields.String(allow_none=True)
     aim_editable = fields.Boolean()
-    filters = fields.List(fields.String())
+    filters = fields.List(
+        fields.String(),
+        metadata={"description": "The filters (goal filters JSON names) the source applies."},
+    )
+    group_by = fields.List(
+        fields.String(),
+        metadata={"description": "The dimensions GET /goals/{id}/breakdown can group by (by=...)."},
+    )
     goal_modes = fields.List(fields.String())
     recurrences = fields.List(fields.String())
 

@@ -19,6 +19,8 @@ from .types import (
     Filters,
     Identity,
     LegacyTeamTargets,
+    Membership,
+    MetricCapabilities,
     Notification,
 )
 
@@ -32,6 +34,8 @@ __all__ = [
     "Goals",
     "Identity",
     "LegacyTeamTargets",
+    "Membership",
+    "MetricCapabilities",
     "Notification",
     "__version__",
     "hookimpl",

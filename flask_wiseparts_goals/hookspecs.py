@@ -20,6 +20,7 @@ from .types import (
     AuthTarget,
     Identity,
     LegacyTeamTargets,
+    Membership,
     MetricCapabilities,
     Notification,
 )
@@ -147,4 +148,29 @@ def goals_metric_capabilities(
         keys ``metrics``, ``filters``, ``group_by``), or ``None`` for a category the source
         does not own. ``SqlMetricSource`` answers it from its column mapping.
     :default: no answer: every metric, filter and dimension is assumed supported.
+    """
+
+
+@hookspec(firstresult=True)
+def goals_team_memberships(
+    organization_id: str, team_id: str, start: date, end: date
+) -> Sequence[Membership | Mapping[str, Any]] | None:
+    """The memberships of a team that overlap ``[start, end]``, in team order (firstresult,
+    optional).
+
+    With it, tracking counts each member's results only for the days they belonged to the
+    goal's team: a member who joins on 1 December counts from 1 December, one who leaves on
+    15 November counts until 15 November, in every figure (intervals, the whole period, member
+    rows, both dashboards, proportional distribution by actuals). Called once per team per
+    request, over the widest range the request needs.
+
+    :param start: first day of the range (inclusive).
+    :param end: last day of the range (inclusive).
+    :return: :class:`~flask_wiseparts_goals.types.Membership` ``(user_id, start, end)`` items
+        (or mappings with those keys; both dates inclusive, ``end`` ``None`` while still a
+        member); a user may have several. ``None`` when the team is unknown.
+    :default: none: each interval counts the members ``goals_team_members`` gives on its
+        measured day (``as_of`` clipped into the interval), for that interval only. When
+        ``goals_team_members`` has no answer either, the members on a day are derived from
+        this hook.
     """

@@ -24,6 +24,7 @@ from .types import (
     AuthTarget,
     Identity,
     LegacyTeamTargets,
+    Membership,
     MetricCapabilities,
     Notification,
     host_id,
@@ -92,6 +93,7 @@ class HostHooks:
         self._members: dict[tuple[str, str, date], tuple[str, ...] | None] = {}
         self._business_days: dict[tuple[str, str | None, date, date], frozenset[date]] = {}
         self._capabilities: dict[tuple[str, str], MetricCapabilities | None] = {}
+        self._memberships: dict[tuple[str, str, date, date], tuple[Membership, ...] | None] = {}
 
     def identity(self) -> Identity | None:
         value = self.pm.hook.goals_identity()
@@ -111,12 +113,37 @@ class HostHooks:
             value = self.pm.hook.goals_team_members(
                 organization_id=organization_id, team_id=team_id, on=on
             )
-            self._members[key] = (
-                None
-                if value is None
-                else tuple(dict.fromkeys(host_id(v, "goals_team_members") for v in value))
-            )
+            members: tuple[str, ...] | None
+            if value is not None:
+                members = tuple(dict.fromkeys(host_id(v, "goals_team_members") for v in value))
+            else:
+                # A host that answers only memberships: the members on a day follow from them.
+                spans = self.team_memberships(organization_id, team_id, on, on)
+                members = None if spans is None else tuple(dict.fromkeys(m.user_id for m in spans))
+            self._members[key] = members
         return self._members[key]
+
+    def team_memberships(
+        self, organization_id: str, team_id: str, start: date, end: date
+    ) -> tuple[Membership, ...] | None:
+        """The memberships overlapping ``[start, end]`` in team order (the ones outside it are
+        dropped); ``None`` when no plugin answers (tracking then counts per interval)."""
+        key = (organization_id, team_id, start, end)
+        if key not in self._memberships:
+            hook = "goals_team_memberships"
+            value = self.pm.hook.goals_team_memberships(
+                organization_id=organization_id, team_id=team_id, start=start, end=end
+            )
+            memberships = None
+            if value is not None:
+                memberships = tuple(
+                    membership
+                    for membership in (Membership.from_value(v, hook) for v in value)
+                    if membership.start <= end
+                    and (membership.end is None or membership.end >= start)
+                )
+            self._memberships[key] = memberships
+        return self._memberships[key]
 
     def business_days(
         self, organization_id: str, team_id: str | None, start: date, end: date

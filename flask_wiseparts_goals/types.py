@@ -293,3 +293,31 @@ class MetricCapabilities:
                 for name in ("metrics", "filters", "group_by")
             }
         )
+
+
+# --- Team membership over time (SPEC §7) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A user's membership of a team, as ``goals_team_memberships`` returns it.
+
+    :param user_id: the member.
+    :param start: the first day as a member (inclusive).
+    :param end: the last day as a member (inclusive); ``None`` while still a member.
+    """
+
+    user_id: str
+    start: date
+    end: date | None = None
+
+    @classmethod
+    def from_value(cls, value: Membership | Mapping[str, Any], hook: str) -> Membership:
+        """Normalize one answer: the user id becomes ``str`` (:func:`host_id`)."""
+        if isinstance(value, Membership):
+            user_id, start, end = value.user_id, value.start, value.end
+        else:
+            user_id, start, end = value["user_id"], value["start"], value.get("end")
+        if not isinstance(start, date) or not (end is None or isinstance(end, date)):
+            raise HookAnswerError(f"{hook} returned a membership without dates: {value!r}.")
+        return cls(user_id=host_id(user_id, hook), start=start, end=end)

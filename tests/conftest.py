@@ -56,6 +56,11 @@ class FakeHost:
     )
     holidays: set[date] = field(default_factory=set)
     timezone: str = "UTC"
+    #: Dated rosters (SPEC §7): team → [(user_id, first day, last day or None)] in team order.
+    #: A team listed here answers ``goals_team_members`` from these dates.
+    memberships: dict[str, list[tuple[str, date, date | None]]] = field(default_factory=dict)
+    #: Whether the host implements ``goals_team_memberships`` (else it answers ``None``).
+    answers_memberships: bool = True
     calls: list[tuple[str, Any]] = field(default_factory=list)
 
     #: Set by :meth:`install`: the hooks then read the host's tables in the request's session.
@@ -79,7 +84,9 @@ class FakeHost:
         app.before_request(self.sync)
 
     def _snapshot(self) -> Any:
-        return copy.deepcopy((self.users, self.teams, self.holidays, self.timezone))
+        return copy.deepcopy(
+            (self.users, self.teams, self.holidays, self.timezone, self.memberships)
+        )
 
     def sync(self) -> None:
         snapshot = self._snapshot()
@@ -88,7 +95,7 @@ class FakeHost:
         session = current_app.extensions["sqlalchemy"].session
         for table in reversed(HOST_METADATA.sorted_tables):
             session.execute(sa.delete(table))
-        users, teams, holidays, timezone = snapshot
+        users, teams, holidays, timezone, dated = snapshot
         if users:
             session.execute(
                 sa.insert(HOST_USERS),
@@ -114,6 +121,13 @@ class FakeHost:
         if holidays:
             session.execute(sa.insert(HOST_HOLIDAYS), [{"day": day} for day in holidays])
         session.execute(sa.insert(HOST_SETTINGS).values(id=1, timezone=timezone))
+        dated_rows = [
+            {"team_id": team_id, "user_id": uid, "start": start, "end": end, "position": position}
+            for team_id, rows in dated.items()
+            for position, (uid, start, end) in enumerate(rows)
+        ]
+        if dated_rows:
+            session.execute(sa.insert(HOST_TEAM_MEMBERSHIPS), dated_rows)
         session.commit()
         self._synced = snapshot
 
@@ -182,6 +196,9 @@ class FakeHost:
         if not self.installed:
             return self.teams.get(team_id)
         session = self._session()
+        dated = self._memberships(session, team_id, on, on)
+        if dated is not None:
+            return [user_id for user_id, _, _ in dated]
         known = session.execute(
             sa.select(HOST_TEAMS.c.id).where(HOST_TEAMS.c.id == team_id)
         ).first()
@@ -196,6 +213,39 @@ class FakeHost:
             .scalars()
             .all()
         )
+
+    # -- memberships over time (SPEC §7): the host_team_memberships table ---------------------
+
+    def _memberships(self, session, team_id, start, end):
+        """The team's dated memberships overlapping [start, end]; ``None`` for a team without
+        a dated roster."""
+        t = HOST_TEAM_MEMBERSHIPS
+        if (
+            session.execute(sa.select(t.c.id).where(t.c.team_id == team_id).limit(1)).first()
+            is None
+        ):
+            return None
+        return session.execute(
+            sa.select(t.c.user_id, t.c.start, t.c.end)
+            .where(
+                t.c.team_id == team_id,
+                t.c.start <= end,
+                sa.or_(t.c.end.is_(None), t.c.end >= start),
+            )
+            .order_by(t.c.position)
+        ).all()
+
+    @hookimpl
+    def goals_team_memberships(self, organization_id, team_id, start, end):
+        self.calls.append(("team_memberships", (team_id, start, end)))
+        if not self.answers_memberships or not self.installed:
+            return None
+        from flask_wiseparts_goals import Membership
+
+        rows = self._memberships(self._session(), team_id, start, end)
+        if rows is None:
+            return None
+        return [Membership(user_id, first, last) for user_id, first, last in rows]
 
     @hookimpl
     def goals_business_days(self, organization_id, team_id, start, end):
@@ -244,6 +294,19 @@ HOST_SETTINGS = sa.Table(
     HOST_METADATA,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("timezone", sa.String(64)),
+)
+
+
+#: Dated rosters: who belonged to a team from when to when (both inclusive).
+HOST_TEAM_MEMBERSHIPS = sa.Table(
+    "host_team_memberships",
+    HOST_METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("team_id", sa.String(64), nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("start", sa.Date, nullable=False),
+    sa.Column("end", sa.Date),
+    sa.Column("position", sa.Integer, nullable=False),
 )
 
 

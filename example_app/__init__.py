@@ -15,6 +15,7 @@ from flask import Flask
 
 from flask_wiseparts_goals import Goals
 
+from . import actuals
 from .models import db
 from .pages import bp as pages_bp
 from .plugin import ExampleHostPlugin
@@ -53,7 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             _default_sqlite(app)
         )
     db.init_app(app)
-    Goals(app, plugins=[ExampleHostPlugin()])
+    Goals(app, plugins=[ExampleHostPlugin(), actuals.source])
     app.cli.add_command(seed_command)
     app.register_blueprint(pages_bp)
     return app

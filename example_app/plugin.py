@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,16 +17,14 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from flask_wiseparts_goals import (
-    ActualsQuery,
-    ActualsResult,
     AuthTarget,
     Identity,
     LegacyTeamTargets,
+    Membership,
     hookimpl,
 )
 from flask_wiseparts_goals import Notification as GoalsNotification
 
-from . import actuals
 from .auth import current_user
 from .models import (
     Holiday,
@@ -151,6 +148,26 @@ class ExampleHostPlugin:
         )
 
     @hookimpl
+    def goals_team_memberships(
+        self, organization_id: str, team_id: str, start: dt.date, end: dt.date
+    ) -> list[Membership] | None:
+        """Who belonged to the team from when to when: a member's sales count only for their
+        own days (SPEC §7)."""
+        team = db.session.get(Team, team_id)
+        if team is None or team.organization_id != organization_id:
+            return None
+        rows = db.session.execute(
+            sa.select(TeamMembership.user_id, TeamMembership.joined_on, TeamMembership.left_on)
+            .where(
+                TeamMembership.team_id == team_id,
+                TeamMembership.joined_on <= end,
+                sa.or_(TeamMembership.left_on.is_(None), TeamMembership.left_on >= start),
+            )
+            .order_by(TeamMembership.position, TeamMembership.user_id, TeamMembership.joined_on)
+        )
+        return [Membership(user_id, joined, left) for user_id, joined, left in rows]
+
+    @hookimpl
     def goals_business_days(
         self, organization_id: str, team_id: str | None, start: dt.date, end: dt.date
     ) -> list[dt.date]:
@@ -172,14 +189,7 @@ class ExampleHostPlugin:
             day += dt.timedelta(days=1)
         return days
 
-    # -- metrics -------------------------------------------------------------------------------
-
-    @hookimpl
-    def goals_collect_actuals(
-        self, organization_id: str, category: str, queries: Sequence[ActualsQuery]
-    ) -> dict[str, ActualsResult] | None:
-        """The reference metric source: one SQL statement per call (see :mod:`.actuals`)."""
-        return actuals.collect_actuals(db.session, organization_id, category, queries)
+    # -- metrics: example_app.actuals.source, a SqlMetricSource registered beside this plugin --
 
     # -- notifications and migration -----------------------------------------------------------
 

@@ -126,6 +126,8 @@ class ActualsQuery:
     :param start: first day counted, inclusive.
     :param end: last day counted, inclusive.
     :param filters: the goal's filters.
+    :param group_by: a breakdown dimension (:data:`GROUP_BY_DIMENSIONS`: ``brand``,
+        ``customer``...): answer ``ActualsResult.groups`` as well. ``None``: no breakdown.
     """
 
     key: str
@@ -137,6 +139,7 @@ class ActualsQuery:
     goal_id: int | None = None
     interval_id: int | None = None
     filters: Filters = field(default_factory=Filters)
+    group_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,10 @@ class ActualsResult:
     per_user: Mapping[str, Decimal] = field(default_factory=dict)
     groups: Mapping[str, Decimal] | None = None
     error: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.error is not None and self.total is not None:
+            object.__setattr__(self, "total", None)  # an error has no total
 
     @classmethod
     def from_value(cls, value: ActualsResult | Mapping[str, Any] | Decimal | int) -> ActualsResult:

@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, fields, validate
 
 from ..domain.figures import Status
 from ..domain.rules import Category
+from ..types import GROUP_BY_DIMENSIONS
 from .fields import DecimalString, HostIdField
 
 _as_of = fields.Date(
@@ -219,4 +220,74 @@ class MyWidgetSchema(ma.Schema):
     categories = fields.List(
         fields.Nested(MyWidgetCategorySchema),
         metadata={"description": "sales, orders (when enabled), activities, in this order."},
+    )
+
+
+# --- Breakdown (SPEC §7) ----------------------------------------------------------------------
+
+
+class BreakdownArgsSchema(QueryArgsSchema):
+    by = fields.String(
+        required=True,
+        validate=validate.OneOf(list(GROUP_BY_DIMENSIONS)),
+        metadata={
+            "description": "The dimension to break the actual down by; /meta lists per category "
+            "the ones its metric source supports (group_by)."
+        },
+    )
+    as_of = _as_of
+    compare = fields.String(
+        load_default="previous_year",
+        validate=validate.OneOf(["previous_year", "previous_period"]),
+        metadata={
+            "description": "previous_year (default): the same days one year earlier (the last "
+            "day of February maps to the last day of February); previous_period: the same days "
+            "one period earlier (shifted by the range's length in days)."
+        },
+    )
+
+
+class BreakdownRowSchema(ma.Schema):
+    id = fields.String(
+        metadata={"description": 'The dimension\'s host id ("": rows without a value).'}
+    )
+    actual = _decimal("The actual of this value over the measured days.")
+    compare_actual = _decimal("The same over the comparison days.")
+    difference = _decimal("actual - compare_actual: negative is a shortfall.")
+    difference_percent = _decimal("difference / |compare_actual| * 100; null when that is 0.")
+
+
+class BreakdownSectionSchema(ma.Schema):
+    interval_id = fields.Integer(
+        allow_none=True, metadata={"description": "Null for the goal's whole range."}
+    )
+    start_date = fields.Date()
+    end_date = fields.Date()
+    measured_start = fields.Date(metadata={"description": "First day measured."})
+    measured_end = fields.Date(metadata={"description": "Last day measured: min(as_of, end)."})
+    compare_start = fields.Date(metadata={"description": "First day of the comparison."})
+    compare_end = fields.Date(metadata={"description": "Last day of the comparison."})
+    actual = _decimal("The range's actual (the sum of its intervals).")
+    compare_actual = _decimal("The comparison's actual.")
+    difference = _decimal("actual - compare_actual.")
+    actuals_error = fields.String(
+        allow_none=True,
+        metadata={"description": "Why the rows are missing (the source could not answer)."},
+    )
+    rows = fields.List(
+        fields.Nested(BreakdownRowSchema),
+        metadata={"description": "One per value of the dimension, largest shortfall first."},
+    )
+
+
+class BreakdownSchema(ActualsStateSchema):
+    as_of = fields.Date()
+    goal = fields.Nested(TrackedGoalSchema)
+    by = fields.String()
+    compare = fields.String()
+    period = fields.Nested(BreakdownSectionSchema)
+    current_interval = fields.Nested(
+        BreakdownSectionSchema,
+        allow_none=True,
+        metadata={"description": "The interval containing as_of; null outside the range."},
     )

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
@@ -152,9 +152,11 @@ class Slot:
 class Batch:
     """Collects every actuals query of a request, then asks each category's source once."""
 
-    def __init__(self, ctx: Context, as_of: date) -> None:
+    def __init__(self, ctx: Context, as_of: date, *, group_by: str | None = None) -> None:
         self.ctx = ctx
         self.as_of = as_of
+        #: A breakdown dimension every query of this batch asks ``groups`` for.
+        self.group_by = group_by
         self.thresholds = thresholds(ctx.config)
         self._calendars: dict[str | None, BusinessCalendar] = {}
         self._ranges: dict[str | None, tuple[date, date]] = {}
@@ -229,9 +231,28 @@ class Batch:
                         goal_id=goal.id,
                         interval_id=interval_id,
                         filters=Filters.from_json(goal.filters),
+                        group_by=self.group_by,
                     ),
                 )
         return Slot(goal, period, timeline, tuple(parts), user_ids, interval_id)
+
+    def ask_shifted(self, slot: Slot, shift: Callable[[date], date], tag: str) -> Slot:
+        """The same queries as ``slot`` (same users, same spans) on other days: each span's
+        bounds mapped by ``shift`` (e.g. one year earlier). For a whole range, its intervals'."""
+        if slot.children:
+            children = tuple(self.ask_shifted(child, shift, tag) for child in slot.children)
+            return replace(slot, children=children)
+        queries = self._queries[slot.goal.category]
+        parts = []
+        for part in slot.parts:
+            original = queries[part.key]
+            key = f"{part.key}:{tag}"
+            queries.setdefault(
+                key,
+                replace(original, key=key, start=shift(original.start), end=shift(original.end)),
+            )
+            parts.append(Part(key, part.user_ids))
+        return replace(slot, parts=tuple(parts))
 
     def ask_period(self, goal: Goal, intervals: Sequence[Slot]) -> Slot:
         """The whole range of ``goal``: the sum of its intervals (asks nothing more). Its
@@ -328,6 +349,20 @@ class Batch:
             ),
             ZERO,
         )
+
+    def groups(self, slot: Slot) -> dict[str, Decimal] | None:
+        """The slot's actual per value of the batch's ``group_by`` dimension (summed over its
+        queries); ``None`` when not measured, or when the source answered without groups."""
+        results = self._results(slot)
+        if results is None or self.error_of(slot) is not None:
+            return None
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for _, result in results:
+            if result.groups is None:
+                return None
+            for group, value in result.groups.items():
+                totals[group] += value
+        return dict(totals)
 
     def reported_users(self, slot: Slot) -> list[str]:
         """The users the source reported for a slot, largest actual first."""

@@ -20,6 +20,8 @@ months.
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -27,6 +29,7 @@ import pytest
 import sqlalchemy as sa
 from test_tracking_api import Line, SourceHost, count_statements, create, section, widget
 
+from flask_wiseparts_goals import Goals, hookimpl
 from flask_wiseparts_goals.models import Allocation, Interval
 
 AS_OF = "2026-12-15"
@@ -166,3 +169,46 @@ def test_proportional_by_actuals_weighs_by_the_same_rule(api, host, db, hook):
     assert targets == {"ann": Decimal("1000.00"), "zoe": Decimal("0.00")}
     [(_, _, queries)] = host.actuals_calls[-1:]
     assert all("zoe" not in (q.user_ids or ()) for q in queries)
+
+
+@dataclass
+class MembershipsOnlyHost(SourceHost):
+    """A host that answers ``goals_team_memberships`` but not ``goals_team_members`` for its
+    dated teams: the members on a day (creation, allocations, recurrence) follow from it."""
+
+    @hookimpl
+    def goals_team_members(self, organization_id, team_id, on):
+        if team_id in self.memberships:
+            return None
+        return super().goals_team_members(organization_id, team_id, on)
+
+
+def test_members_on_a_day_follow_from_memberships_alone(app, api, host, db):
+    plain = MembershipsOnlyHost(
+        users=copy.deepcopy(host.users),
+        memberships=copy.deepcopy(host.memberships),
+        lines=host.lines,
+    )
+    pm = Goals.state(app).plugin_manager
+    pm.unregister(host)
+    plain.install(app)
+    pm.register(plain)
+    goal = create(
+        api,
+        category="sales",
+        description="December North",
+        start_date="2026-12-01",
+        end_date="2026-12-31",
+        metric="net",
+        aim="1000.00",
+        team_id="north",
+        split_by_team_members=True,
+    )
+    holders = db.session.scalars(
+        sa.select(Allocation.user_id)
+        .where(Allocation.goal_id == goal["id"])
+        .order_by(Allocation.position)
+    ).all()
+    assert holders == ["ann", "zoe"]  # leo left on 15 November
+    body = api.get(f"/goals/{goal['id']}/progress?as_of={AS_OF}").json
+    assert body["period"]["actual"] == "350.00"

@@ -113,7 +113,7 @@ class FakeHost:
             for team_id, members in teams.items()
             for position, uid in enumerate(members)
         ]
-        teams_known = [{"id": team_id} for team_id in teams]
+        teams_known = [{"id": team_id, "dated": team_id in dated} for team_id in {**teams, **dated}]
         if teams_known:
             session.execute(sa.insert(HOST_TEAMS), teams_known)
         if memberships:
@@ -196,14 +196,13 @@ class FakeHost:
         if not self.installed:
             return self.teams.get(team_id)
         session = self._session()
-        dated = self._memberships(session, team_id, on, on)
-        if dated is not None:
-            return [user_id for user_id, _, _ in dated]
         known = session.execute(
-            sa.select(HOST_TEAMS.c.id).where(HOST_TEAMS.c.id == team_id)
+            sa.select(HOST_TEAMS.c.id, HOST_TEAMS.c.dated).where(HOST_TEAMS.c.id == team_id)
         ).first()
         if known is None:
             return None
+        if known.dated:  # a dated roster: the members on that day
+            return [user_id for user_id, _, _ in self._memberships(session, team_id, on, on)]
         return (
             session.execute(
                 sa.select(HOST_TEAM_USERS.c.user_id)
@@ -217,14 +216,8 @@ class FakeHost:
     # -- memberships over time (SPEC §7): the host_team_memberships table ---------------------
 
     def _memberships(self, session, team_id, start, end):
-        """The team's dated memberships overlapping [start, end]; ``None`` for a team without
-        a dated roster."""
+        """The team's dated memberships overlapping [start, end], in team order."""
         t = HOST_TEAM_MEMBERSHIPS
-        if (
-            session.execute(sa.select(t.c.id).where(t.c.team_id == team_id).limit(1)).first()
-            is None
-        ):
-            return None
         return session.execute(
             sa.select(t.c.user_id, t.c.start, t.c.end)
             .where(
@@ -242,9 +235,13 @@ class FakeHost:
             return None
         from flask_wiseparts_goals import Membership
 
-        rows = self._memberships(self._session(), team_id, start, end)
-        if rows is None:
-            return None
+        session = self._session()
+        dated = session.execute(
+            sa.select(HOST_TEAMS.c.dated).where(HOST_TEAMS.c.id == team_id)
+        ).scalar()
+        if not dated:
+            return None  # unknown team, or one without a dated roster
+        rows = self._memberships(session, team_id, start, end)
         return [Membership(user_id, first, last) for user_id, first, last in rows]
 
     @hookimpl
@@ -275,7 +272,13 @@ HOST_USERS = sa.Table(
     sa.Column("organization_id", sa.String(64), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
 )
-HOST_TEAMS = sa.Table("host_teams", HOST_METADATA, sa.Column("id", sa.String(64), primary_key=True))
+HOST_TEAMS = sa.Table(
+    "host_teams",
+    HOST_METADATA,
+    sa.Column("id", sa.String(64), primary_key=True),
+    #: The team has a dated roster in host_team_memberships (SPEC §7).
+    sa.Column("dated", sa.Boolean, nullable=False, default=False),
+)
 HOST_TEAM_USERS = sa.Table(
     "host_team_users",
     HOST_METADATA,

@@ -56,7 +56,9 @@ class FiguresSchema(ma.Schema):
 
     target = _decimal("The target (aim, interval aim or member's allocation); null when none.")
     actual = _decimal(
-        "The metric over [start, min(as_of, end)]; null when no metric source measured it."
+        "The metric over [start, min(as_of, end)], each member counted for the days they "
+        "belonged to the team; for a whole range the sum of its intervals. Null when no "
+        "metric source measured it."
     )
     expected = _decimal("Expected to date: target * elapsed / total business days.")
     forecast = _decimal(
@@ -111,9 +113,10 @@ class PeriodFiguresSchema(FiguresSchema):
 def _counted() -> fields.Boolean:
     return fields.Boolean(
         metadata={
-            "description": "Whether the member's results count in the goal's actual (a member "
-            "of the team on as_of clipped into the period); false for an allocation holder "
-            "who left the team, whose actual is then null."
+            "description": "Whether the member's results count in the goal's actual: a member "
+            "of the team during the interval up to as_of (goals_team_memberships; without it, "
+            "on the interval's measured day); for the whole range, in any interval. False for "
+            "an allocation holder who left the team, whose actual is then null."
         }
     )
 

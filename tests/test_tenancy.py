@@ -164,6 +164,9 @@ EXPECTED: dict[tuple[str, str], list[Call]] = {
     ("POST", INTERVAL + "/allocations/distribute"): [Call(GOAL_WRITE, body={"strategy": "equal"})],
     ("GET", "/goals/{goal_id}/history"): [Call(GOAL_READ)],
     ("GET", "/goals/{goal_id}/progress"): [Call(GOAL_READ, {"as_of": AS_OF})],
+    ("GET", "/goals/{goal_id}/breakdown"): [
+        Call(GOAL_READ, {"by": "brand", "as_of": AS_OF, "compare": "previous_year"})
+    ],
     ("GET", "/widgets/team"): [
         Call(EVERYONE, {"as_of": AS_OF}),
         # A team's dashboard: for its members, and the admin; the other admin sees its own

@@ -309,3 +309,30 @@ def test_activity_goal_per_business_day(page: Page) -> None:
     expect(page.get_by_label(f"Daily target of Felix Fuchs, {label}")).to_have_value("4.50")
     expect(page.get_by_test_id("setting-recurs")).to_have_text("Monthly")
     shoot(page, "activity-02-goal")
+
+
+def test_api_docs_render_offline(page: Page, base_url: str) -> None:
+    """SPEC §8: /api/goals/docs works without internet. Every request that leaves the local
+    server is blocked (and recorded): Swagger UI still renders the operations."""
+    from urllib.parse import urlsplit
+
+    local = urlsplit(base_url).netloc
+    outside: list[str] = []
+
+    def only_local(route: Any) -> None:
+        if urlsplit(route.request.url).netloc == local:
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    page.context.route("**/*", only_local)
+    page.goto("/api/goals/docs")
+    operations = page.locator(".opblock")
+    expect(operations.first).to_be_visible()
+    expect(page.locator(".opblock-summary-path", has_text="/api/goals/goals").first).to_be_visible()
+    assert operations.count() >= 10
+    page.locator(".opblock-summary-path", has_text="/api/goals/meta").first.click()
+    expect(page.get_by_role("button", name="Try it out")).to_be_visible()
+    shoot(page, "docs-01-offline")
+    assert outside == [], outside

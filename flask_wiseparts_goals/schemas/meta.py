@@ -5,10 +5,12 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
+from .fields import IsoDate, StrictBoolean
+
 
 class PeriodSchema(ma.Schema):
-    start_date = fields.Date()
-    end_date = fields.Date()
+    start_date = IsoDate()
+    end_date = IsoDate()
 
 
 class CategoryMetaSchema(ma.Schema):
@@ -18,7 +20,7 @@ class CategoryMetaSchema(ma.Schema):
         metadata={"description": "The metrics the category's metric source can measure."},
     )
     default_metric = fields.String(allow_none=True)
-    aim_editable = fields.Boolean()
+    aim_editable = StrictBoolean()
     filters = fields.List(
         fields.String(),
         metadata={"description": "The filters (goal filters JSON names) the source applies."},
@@ -32,7 +34,7 @@ class CategoryMetaSchema(ma.Schema):
 
 
 class MetaSchema(ma.Schema):
-    today = fields.Date()
+    today = IsoDate()
     timezone = fields.String()
     categories = fields.List(fields.Nested(CategoryMetaSchema))
     channels = fields.List(fields.String())

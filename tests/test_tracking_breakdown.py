@@ -28,7 +28,6 @@ import sqlalchemy as sa
 from conftest import sales_goal
 
 from flask_wiseparts_goals import Goals
-from flask_wiseparts_goals.services.breakdown import year_earlier
 from flask_wiseparts_goals.sources import SqlMapping, SqlMetricSource
 
 META = sa.MetaData()
@@ -109,11 +108,13 @@ def rows(section: dict) -> list[tuple[str, str, str, str, str | None]]:
     ]
 
 
-def test_year_earlier_maps_month_ends_to_month_ends():
-    assert year_earlier(D(2028, 2, 29)) == D(2027, 2, 28)
-    assert year_earlier(D(2029, 2, 28)) == D(2028, 2, 29)
-    assert year_earlier(D(2028, 2, 28)) == D(2027, 2, 28)
-    assert year_earlier(D(2028, 3, 1)) == D(2027, 3, 1)
+def test_before_the_range_starts_nothing_is_measured(api, source):
+    goal = q1_2028(api)
+    body = api.get(f"/goals/{goal['id']}/breakdown?by=brand&as_of=2027-12-31").json
+    assert body["current_interval"] is None
+    period = body["period"]
+    assert (period["measured_start"], period["compare_start"]) == (None, None)
+    assert (period["actual"], period["compare_actual"], period["rows"]) == ("0.00", "0.00", [])
 
 
 def test_breakdown_by_brand_against_the_previous_year_across_a_leap_day(api, source, db):

@@ -264,12 +264,19 @@ class BreakdownSectionSchema(ma.Schema):
     interval_id = fields.Integer(
         allow_none=True, metadata={"description": "Null for the goal's whole range."}
     )
-    start_date = fields.Date()
-    end_date = fields.Date()
-    measured_start = fields.Date(metadata={"description": "First day measured."})
-    measured_end = fields.Date(metadata={"description": "Last day measured: min(as_of, end)."})
-    compare_start = fields.Date(metadata={"description": "First day of the comparison."})
-    compare_end = fields.Date(metadata={"description": "Last day of the comparison."})
+    start_date = IsoDate()
+    end_date = IsoDate()
+    measured_start = IsoDate(
+        allow_none=True,
+        metadata={"description": "First day measured; null before the range starts."},
+    )
+    measured_end = IsoDate(
+        allow_none=True, metadata={"description": "Last day measured: min(as_of, end)."}
+    )
+    compare_start = IsoDate(
+        allow_none=True, metadata={"description": "First day of the comparison."}
+    )
+    compare_end = IsoDate(allow_none=True, metadata={"description": "Last day of the comparison."})
     actual = _decimal("The range's actual (the sum of its intervals).")
     compare_actual = _decimal("The comparison's actual.")
     difference = _decimal("actual - compare_actual.")
@@ -284,7 +291,7 @@ class BreakdownSectionSchema(ma.Schema):
 
 
 class BreakdownSchema(ActualsStateSchema):
-    as_of = fields.Date()
+    as_of = IsoDate()
     goal = fields.Nested(TrackedGoalSchema)
     by = fields.String()
     compare = fields.String()

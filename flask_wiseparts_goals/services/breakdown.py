@@ -9,7 +9,6 @@ members, same spans) on the days a year earlier (``previous_year``) or one perio
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..domain.distribution import year_before
 from ..domain.periods import Period
 from ..domain.rules import Category, places
 from ..exceptions import MetricSourceError, ValidationFailed
@@ -29,21 +29,15 @@ from .tracking import ZERO, Batch, Slot, goal_summary
 COMPARISONS = ("previous_year", "previous_period")
 
 
-def year_earlier(day: date) -> date:
-    """The same day one year earlier; month ends map to month ends, so the last day of
-    February maps to the last day of February (29 February 2028 → 28 February 2027, and 28
-    February 2029 → 29 February 2028): a whole February compares with a whole February."""
-    year = day.year - 1
-    if day.month == 2 and day.day == calendar.monthrange(day.year, 2)[1]:
-        return date(year, 2, calendar.monthrange(year, 2)[1])
-    return day.replace(year=year)
+#: Maps a measured range ``(start, end)`` to the comparison's.
+Shift = Callable[[date, date], tuple[date, date]]
 
 
-def period_earlier(period: Period) -> Callable[[date], date]:
+def period_earlier(period: Period) -> Shift:
     """The same days one period earlier: shifted by the period's length in days (the period
     of the same length just before, as proportional distribution by actuals uses)."""
     offset = timedelta(days=period.days)
-    return lambda day: day - offset
+    return lambda start, end: (start - offset, end - offset)
 
 
 def goal_breakdown(
@@ -91,7 +85,7 @@ def goal_breakdown(
     ]
     whole = batch.ask_period(goal, [slot for _, slot in asked])
     current = next(((i, slot) for i, slot in asked if i.start_date <= as_of <= i.end_date), None)
-    pairs: list[tuple[str, Slot, Callable[[date], date]]] = [
+    pairs: list[tuple[str, Slot, Shift]] = [
         ("period", whole, _shift(compare, Period(goal.start_date, goal.end_date)))
     ]
     if current is not None:
@@ -127,15 +121,18 @@ def _tag(compare: str, name: str) -> str:
     return compare if compare == "previous_year" else f"{compare}:{name}"
 
 
-def _shift(compare: str, period: Period) -> Callable[[date], date]:
-    return year_earlier if compare == "previous_year" else period_earlier(period)
+def _shift(compare: str, period: Period) -> Shift:
+    """``previous_year``: :func:`~flask_wiseparts_goals.domain.distribution.year_before`, the
+    rule seasonality uses too (29 February becomes the 28th; a range ending on a month's last
+    day ends on that month's last day a year earlier)."""
+    return year_before if compare == "previous_year" else period_earlier(period)
 
 
-def _section(
-    batch: Batch, goal: Goal, slot: Slot, earlier: Slot, shift: Callable[[date], date]
-) -> dict[str, Any]:
-    """One range's rows: actual and comparison per dimension value, largest shortfall first."""
-    measured = Period(slot.period.start, min(batch.as_of, slot.period.end))
+def _section(batch: Batch, goal: Goal, slot: Slot, earlier: Slot, shift: Shift) -> dict[str, Any]:
+    """One range's rows: actual and comparison per dimension value, largest shortfall first.
+    Before the range starts nothing is measured: no dates, zeros, no rows."""
+    measured = slot.timeline.measured(slot.period, batch.as_of)
+    compared = None if measured is None else shift(measured.start, measured.end)
     actual, before = batch.groups(slot), batch.groups(earlier)
     error = batch.error_of(slot) or batch.error_of(earlier)
     rows = []
@@ -151,10 +148,10 @@ def _section(
         "interval_id": slot.interval_id,
         "start_date": slot.period.start,
         "end_date": slot.period.end,
-        "measured_start": measured.start,
-        "measured_end": measured.end,
-        "compare_start": shift(measured.start),
-        "compare_end": shift(measured.end),
+        "measured_start": None if measured is None else measured.start,
+        "measured_end": None if measured is None else measured.end,
+        "compare_start": None if compared is None else compared[0],
+        "compare_end": None if compared is None else compared[1],
         "actual": _round(batch.actual(slot), digits),
         "compare_actual": _round(batch.actual(earlier), digits),
         "difference": _difference(batch.actual(slot), batch.actual(earlier), digits),

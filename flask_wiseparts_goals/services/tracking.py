@@ -237,9 +237,12 @@ class Batch:
                 )
         return Slot(goal, period, timeline, tuple(parts), user_ids, interval_id)
 
-    def ask_shifted(self, slot: Slot, shift: Callable[[date], date], tag: str) -> Slot:
-        """The same queries as ``slot`` (same users, same spans) on other days: each span's
-        bounds mapped by ``shift`` (e.g. one year earlier). For a whole range, its intervals'."""
+    def ask_shifted(
+        self, slot: Slot, shift: Callable[[date, date], tuple[date, date]], tag: str
+    ) -> Slot:
+        """The same queries as ``slot`` (same users, same spans) on other days: each span
+        ``(start, end)`` mapped by ``shift`` (e.g. one year earlier). For a whole range, its
+        intervals'."""
         if slot.children:
             children = tuple(self.ask_shifted(child, shift, tag) for child in slot.children)
             return replace(slot, children=children)
@@ -248,10 +251,8 @@ class Batch:
         for part in slot.parts:
             original = queries[part.key]
             key = f"{part.key}:{tag}"
-            queries.setdefault(
-                key,
-                replace(original, key=key, start=shift(original.start), end=shift(original.end)),
-            )
+            start, end = shift(original.start, original.end)
+            queries.setdefault(key, replace(original, key=key, start=start, end=end))
             parts.append(Part(key, part.user_ids))
         return replace(slot, parts=tuple(parts))
 

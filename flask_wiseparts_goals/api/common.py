@@ -16,10 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from ..exceptions import GoalsHTTPError, Unauthorized, UnsupportedMediaType
-from ..services.context import MAX_ID, Context, today_in
-
-#: Key of the per-request state (hooks façade, caller context) in ``request.environ``.
-REQUEST_STORE = "flask_wiseparts_goals"
+from ..services.context import MAX_ID, REQUEST_STORE, Context, today_in
 
 
 def goals_state() -> Any:

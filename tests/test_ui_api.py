@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import ApiClient, sales_goal
 
 ALL = {"update": True, "delete": True, "allocate": True}

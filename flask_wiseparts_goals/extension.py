@@ -14,13 +14,14 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
 
 from .api import blueprints
-from .api.common import REQUEST_STORE, IdConverter, id_parameter_schema
+from .api.common import IdConverter, id_parameter_schema
 from .api.fallback import create_fallback_blueprint
 from .config import apply_defaults
 from .models import Base
 from .plugins import HostHooks, make_plugin_manager
 from .schemas.fields import DecimalString
 from .schemas.goals import ConflictSchema
+from .services.context import REQUEST_STORE
 
 EXTENSION_KEY = "goals"
 

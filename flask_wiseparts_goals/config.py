@@ -28,6 +28,13 @@ DEFAULTS: dict[str, Any] = {
     "GOALS_STATUS_AT_RISK_PERCENT": Decimal("80"),
     # The user recorded as creator of goals made by the legacy migration.
     "GOALS_MIGRATION_CREATED_BY": "system",
+    # The goal pages (ui/): off unless the host turns them on; where they are mounted; the
+    # host's layout template they extend (None: the package's own minimal layout).
+    "GOALS_UI_ENABLED": False,
+    "GOALS_UI_URL_PREFIX": "/goals",
+    "GOALS_UI_BASE_TEMPLATE": None,
+    # ISO 4217 code shown next to money when the identity names no currency (None: no code).
+    "GOALS_CURRENCY": None,
 }
 
 #: Keys of flask-smorest read under the GOALS_ prefix (``Api(config_prefix="GOALS_")``).

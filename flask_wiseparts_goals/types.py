@@ -25,6 +25,8 @@ class Identity:
         (a user reads the organization-wide goals and those of their teams). ``None`` means
         unknown: the default rule then lets the user read only organization-wide goals.
     :param roles: free-form role names for the host's own ``goals_authorize``.
+    :param currency: ISO 4217 code of the organization's money (``"EUR"``), shown by the UI
+        next to money figures; ``None``: ``GOALS_CURRENCY``.
     """
 
     user_id: str
@@ -32,6 +34,7 @@ class Identity:
     timezone: str | None = None
     team_ids: frozenset[str] | None = None
     roles: frozenset[str] = frozenset()
+    currency: str | None = None
 
     @classmethod
     def from_value(cls, value: Identity | Mapping[str, Any]) -> Identity:
@@ -45,6 +48,7 @@ class Identity:
             timezone=str(data["timezone"]) if data.get("timezone") else None,
             team_ids=None if team_ids is None else frozenset(str(t) for t in team_ids),
             roles=frozenset(str(r) for r in data.get("roles") or ()),
+            currency=str(data["currency"]) if data.get("currency") else None,
         )
 
 
@@ -194,3 +198,36 @@ class LegacyTeamTargets:
     daily_targets: Mapping[str, Decimal]
     activity_types: Sequence[str] = ("visit",)
     verified_only: bool = False
+
+
+# -- names for the UI (goals_entities) ------------------------------------------------------
+
+#: The kinds of host ids that ``goals_entities`` names.
+ENTITY_KINDS = (
+    "user",
+    "team",
+    "brand",
+    "brand_family",
+    "customer",
+    "customer_branch",
+    "wholesaler_branch",
+    "activity_type",
+)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A host id with the name people know it by, as ``goals_entities`` returns it.
+
+    :param id: the host's opaque id (what goals store, e.g. in filters).
+    :param name: what a person reads ("Bosch", "Autohaus Müller").
+    """
+
+    id: str
+    name: str
+
+    @classmethod
+    def from_value(cls, value: Entity | Mapping[str, Any]) -> Entity:
+        if isinstance(value, Entity):
+            return value
+        return cls(id=str(value["id"]), name=str(value.get("name") or value["id"]))

@@ -56,6 +56,17 @@ class FakeHost:
     )
     holidays: set[date] = field(default_factory=set)
     timezone: str = "UTC"
+    #: Names for ``goals_entities``: organization → kind → id → name.
+    names: dict[str, dict[str, dict[str, str]]] = field(
+        default_factory=lambda: {
+            ORG: {
+                "user": {"admin": "Ada Admin", "manager": "Max Manager", "rep": "Rita Rep"},
+                "team": {"team-a": "Team A", "team-b": "Team B"},
+                "brand": {"brand-bosch": "Bosch", "brand-mahle": "Mahle", "brand-febi": "Febi"},
+            },
+            OTHER_ORG: {"brand": {"brand-bosch-x": "Bosch (other org)"}},
+        }
+    )
     calls: list[tuple[str, Any]] = field(default_factory=list)
 
     #: Set by :meth:`install`: the hooks then read the host's tables in the request's session.
@@ -79,7 +90,7 @@ class FakeHost:
         app.before_request(self.sync)
 
     def _snapshot(self) -> Any:
-        return copy.deepcopy((self.users, self.teams, self.holidays, self.timezone))
+        return copy.deepcopy((self.users, self.teams, self.holidays, self.timezone, self.names))
 
     def sync(self) -> None:
         snapshot = self._snapshot()
@@ -88,7 +99,7 @@ class FakeHost:
         session = current_app.extensions["sqlalchemy"].session
         for table in reversed(HOST_METADATA.sorted_tables):
             session.execute(sa.delete(table))
-        users, teams, holidays, timezone = snapshot
+        users, teams, holidays, timezone, names = snapshot
         if users:
             session.execute(
                 sa.insert(HOST_USERS),
@@ -114,6 +125,14 @@ class FakeHost:
         if holidays:
             session.execute(sa.insert(HOST_HOLIDAYS), [{"day": day} for day in holidays])
         session.execute(sa.insert(HOST_SETTINGS).values(id=1, timezone=timezone))
+        entities = [
+            {"organization_id": org, "kind": kind, "id": entity_id, "name": name}
+            for org, kinds in names.items()
+            for kind, named in kinds.items()
+            for entity_id, name in named.items()
+        ]
+        if entities:
+            session.execute(sa.insert(HOST_ENTITIES), entities)
         session.commit()
         self._synced = snapshot
 
@@ -215,8 +234,29 @@ class FakeHost:
             return None  # the default: Monday to Friday
         return [day for day in weekdays(Period(start, end)) if day not in holidays]
 
+    @hookimpl
+    def goals_entities(self, organization_id, kind, ids, search, limit):
+        if not self.installed:
+            return None
+        query = sa.select(HOST_ENTITIES.c.id, HOST_ENTITIES.c.name).where(
+            HOST_ENTITIES.c.organization_id == organization_id, HOST_ENTITIES.c.kind == kind
+        )
+        if ids is not None:
+            query = query.where(HOST_ENTITIES.c.id.in_(ids))
+        if search:
+            pattern = f"%{search.lower()}%"
+            query = query.where(
+                sa.or_(
+                    sa.func.lower(HOST_ENTITIES.c.name).like(pattern),
+                    sa.func.lower(HOST_ENTITIES.c.id).like(pattern),
+                )
+            )
+        rows = self._session().execute(query.order_by(HOST_ENTITIES.c.name).limit(limit))
+        return [{"id": row.id, "name": row.name} for row in rows]
 
-#: The fake host's own tables (not goals_*): users, teams, memberships, holidays, settings.
+
+#: The fake host's own tables (not goals_*): users, teams, memberships, holidays, settings,
+#: entity names.
 HOST_METADATA = sa.MetaData()
 HOST_USERS = sa.Table(
     "host_users",
@@ -244,6 +284,15 @@ HOST_SETTINGS = sa.Table(
     HOST_METADATA,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("timezone", sa.String(64)),
+)
+
+HOST_ENTITIES = sa.Table(
+    "host_entities",
+    HOST_METADATA,
+    sa.Column("organization_id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
 )
 
 

@@ -173,7 +173,9 @@ class PermissionsField(fields.Nested):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(PermissionsSchema, dump_only=True, **kwargs)
 
-    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing) -> Any:
+    def get_value(
+        self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing
+    ) -> Any:
         ctx = current_context()
         if ctx is None:
             return ma.missing

@@ -268,6 +268,11 @@ class Goals:
             api.register_blueprint(blueprint, url_prefix=prefix, name=f"goals_{blueprint.name}")
         app.register_blueprint(_claim_error_codes(create_fallback_blueprint()), url_prefix=prefix)
         _document_errors(api)
+        if app.config["GOALS_UI_ENABLED"]:
+            from .ui import create_ui_blueprint
+
+            ui_prefix = app.config["GOALS_UI_URL_PREFIX"].rstrip("/") or None
+            app.register_blueprint(create_ui_blueprint(), url_prefix=ui_prefix)
         app.extensions[EXTENSION_KEY] = GoalsState(app, db, pm, api)
         _follow_host_create_all(db)
         _guard_host_migrations(app)

@@ -249,12 +249,14 @@ const PLAIN = [
   [/^Not a valid boolean\.?$/, "Choose yes or no."],
   [/^Unknown field\.?$/, "This field is not accepted here."],
   [/^Shorter than minimum length 1\.?$/, "This is required."],
+  [/^Length must be between 1 and (\d+)\.?$/, "Fill this in (at most $1 characters)."],
+  [/^Longer than maximum length (\d+)\.?$/, "Use at most $1 characters."],
   [/^Must be one of: .*$/, "Choose one of the offered values."],
 ];
 
 /** A marshmallow or API message as a sales manager reads it. */
 export function plainMessage(message) {
-  for (const [pattern, plain] of PLAIN) if (pattern.test(message)) return plain;
+  for (const [pattern, plain] of PLAIN) if (pattern.test(message)) return message.replace(pattern, plain);
   return message;
 }
 
@@ -302,7 +304,10 @@ export function markField(input, message) {
     note = el("p", { class: "field-error", id });
     (input.closest(".field, .cell, .picker, .check, fieldset") || input.parentNode).append(note);
   }
-  note.textContent = note.textContent ? `${note.textContent} ${message}` : message;
+  const messages = (note.dataset.messages ? JSON.parse(note.dataset.messages) : []).filter((m) => m !== message);
+  messages.push(message.trim());
+  note.dataset.messages = JSON.stringify(messages);
+  note.textContent = messages.join(" ");
   input.setAttribute("aria-invalid", "true");
   const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
   if (!described.includes(id)) input.setAttribute("aria-describedby", [...described, id].join(" "));

@@ -108,9 +108,12 @@ function picker(id, label, kind, ids) {
   search.addEventListener("input", find);
   search.addEventListener("focus", find);
   search.addEventListener("keydown", (event) => { if (event.key === "Escape") results.hidden = true; });
+  const box = el("div", { class: "field picker" });
+  box.addEventListener("focusout", (event) => { if (!box.contains(event.relatedTarget)) results.hidden = true; });
   renderChips();
   state.render = renderChips;
-  return el("div", { class: "field picker" }, el("label", { for: id }, label), chips, search, results);
+  box.append(el("label", { for: id }, label), chips, search, results);
+  return box;
 }
 
 function checkbox(id, label, value, checked = false) {

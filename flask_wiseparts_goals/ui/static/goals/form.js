@@ -101,12 +101,12 @@ function picker(id, label, kind, ids) {
     results.replaceChildren(...(offered.length ? offered.map((e) => el("li", {},
       el("button", {
         type: "button", "aria-label": `Add ${e.name} to ${label}`,
-        onclick: () => { state.chosen.push(e.id); renderChips(); results.hidden = true; search.value = ""; search.focus(); },
+        onclick: () => { state.chosen.push(e.id); renderChips(); results.hidden = true; search.value = ""; },
       }, e.name))) : [el("li", { class: "muted" }, "No match.")]));
     results.hidden = false;
   };
   search.addEventListener("input", find);
-  search.addEventListener("focus", find);
+  search.addEventListener("click", find);
   search.addEventListener("keydown", (event) => { if (event.key === "Escape") results.hidden = true; });
   const box = el("div", { class: "field picker" });
   box.addEventListener("focusout", (event) => { if (!box.contains(event.relatedTarget)) results.hidden = true; });

@@ -566,6 +566,21 @@ def test_a_manager_sees_no_write_control_on_another_teams_goal(page: Page) -> No
 
 def test_list_and_dashboards_show_labelled_figures(page: Page) -> None:
     sign_in(page, "Norbert Nord")
+    month = api(page, "/meta")["periods"]["this_month"]
+    zero = page.request.post(
+        "/api/goals/goals",
+        data={
+            "category": "orders",
+            "description": "North orders, no target yet",
+            "start_date": month["start_date"],
+            "end_date": month["end_date"],
+            "metric": "count",
+            "aim": "0",
+            "team_id": "acme-north",
+        },
+    )
+    assert zero.status == 201, zero.text()
+    page.reload()
     table = page.locator("#goals-table")
     expect(table).to_have_attribute("data-ready", "true")
     row = table.get_by_role("row", name=re.compile("North revenue this quarter"))

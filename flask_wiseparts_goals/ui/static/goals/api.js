@@ -198,8 +198,11 @@ export function inputValue(value, metric) {
   return MONEY.has(metric) ? String(value) : fmtNumber(value).replace(/,/g, "");
 }
 
+/** A percentage with one decimal, as the API gives it ("129.6 %", "5.0 %"). */
 export function percent(value) {
-  return value === null || value === undefined ? "—" : `${fmtNumber(value)} %`;
+  if (value === null || value === undefined) return "—";
+  const [whole, fraction = "0"] = String(value).split(".");
+  return `${group(whole)}.${fraction.slice(0, 1)} %`;
 }
 
 export const CATEGORY = { sales: "Sales", orders: "Orders", activities: "Activities" };

@@ -79,7 +79,7 @@ function axes(root, box, yMax, xLabels, yTitle) {
   for (const [x, text, anchor = "middle"] of xLabels) {
     root.append(svg("text", { x, y: bottom + 13, class: "tick", "text-anchor": anchor }, text));
   }
-  root.append(svg("text", { x: 2, y: top - 4, class: "axis-title" }, yTitle));
+  root.append(svg("text", { x: 2, y: top - 10, class: "axis-title" }, yTitle));
 }
 
 /** Cumulative actual (solid) against the target pace (dashed), forecast dotted, with axes:
@@ -87,7 +87,7 @@ function axes(root, box, yMax, xLabels, yTitle) {
 export function paceChart({ period, intervals = null, metric, title }) {
   const width = 320;
   const height = 170;
-  const box = { left: 44, right: width - 10, top: 18, bottom: height - 28 };
+  const box = { left: 44, right: width - 10, top: 24, bottom: height - 28 };
   const total = Math.max(period.business_days, 1);
   const pace = [[0, 0]];
   const actual = [[0, 0]];
@@ -147,7 +147,7 @@ export function paceChart({ period, intervals = null, metric, title }) {
 export function intervalChart(intervals, metric, title) {
   const width = Math.max(320, 70 * intervals.length + 60);
   const height = 190;
-  const box = { left: 48, right: width - 10, top: 18, bottom: height - 30 };
+  const box = { left: 48, right: width - 10, top: 24, bottom: height - 30 };
   const yMax = niceMax(Math.max(...intervals.map((i) => Math.max(num(i.target) || 0, num(i.actual) || 0)), 0));
   const slot = (box.right - box.left) / Math.max(intervals.length, 1);
   const Y = (y) => box.bottom - ((box.bottom - box.top) * y) / yMax;

@@ -70,9 +70,11 @@ function card({ goal, period, current_interval: current }, personal, heading, pr
         figureList(period, metric),
         noTarget ? el("p", { class: "hint" }, "No personal target: this goal is not split by members.") : null,
         current ? el("p", { class: "current", "data-testid": "current-interval" },
-          `${intervalLabel(current.start_date, current.end_date)}: ` + (currentStarted
-            ? `${fmt(current.actual, metric)} of ${fmt(current.target, metric)} (${percent(current.achievement_percent)}), forecast ${fmt(current.forecast, metric)}`
-            : `not started, target ${fmt(current.target, metric)}`)) : null),
+          `${intervalLabel(current.start_date, current.end_date)}: ` + (!currentStarted
+            ? `not started, target ${fmt(current.target, metric)}`
+            : current.target === null
+            ? `${fmt(current.actual, metric)} so far, forecast ${fmt(current.forecast, metric)}`
+            : `${fmt(current.actual, metric)} of ${fmt(current.target, metric)} (${percent(current.achievement_percent)}), forecast ${fmt(current.forecast, metric)}`)) : null),
       paceChart({ period, metric, title: `${label}: cumulative actual against target pace` })));
 }
 

@@ -58,7 +58,12 @@ MIN_RUNNABLE_BLOCKS = {"README.md": 2, "docs/host-guide.md": 2, "docs/plugin-gui
 MIN_HTTP_EXAMPLES = {"docs/targets.md": 25, "docs/rest-api.md": 6}
 #: ``GOALS_*`` words the docs may use that are not configuration keys: the test suite's and CI's
 #: environment variables, and the misspelled key of docs/configuration.md's example.
-OTHER_GOALS_NAMES = {"GOALS_TEST_DATABASE_URL", "GOALS_CI_PG_URL", "GOALS_SCHEDULER_ENABLE"}
+OTHER_GOALS_NAMES = {
+    "GOALS_TEST_DATABASE_URL",
+    "GOALS_CI_PG_URL",
+    "GOALS_SCHEDULER_ENABLE",
+    "GOALS_SCREENSHOT_DIR",  # an environment variable of tests/test_browser.py
+}
 
 
 def doc_files() -> list[Path]:

@@ -140,7 +140,7 @@ def test_a_host_template_overrides_the_packages(app, templates):
     ],
 )
 def test_assets_are_served_locally(app, asset):
-    with app.test_client().get(f"/goals/static/goals/{asset}") as response:
+    with app.test_client().get(f"/goals/static/goals/{asset}", buffered=True) as response:
         assert response.status_code == 200
         kind = "text/css" if asset.endswith(".css") else "javascript"
         assert kind in response.content_type

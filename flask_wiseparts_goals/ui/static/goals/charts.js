@@ -169,5 +169,5 @@ export function intervalChart(intervals, metric, title) {
     }
   });
   return el("figure", { class: "chart-box wide" }, root,
-    el("figcaption", {}, el("span", { class: "key bar" }, "Actual"), " ", el("span", { class: "key target" }, "Target")));
+    el("figcaption", {}, el("span", { class: "key bars" }, "Actual"), " ", el("span", { class: "key target" }, "Target")));
 }

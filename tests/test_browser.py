@@ -364,6 +364,21 @@ def test_orders_goal_with_its_own_options(page: Page) -> None:
     expect(page.get_by_test_id("setting-aim")).to_have_text("40")
     expect(page.get_by_test_id("setting-filters")).to_contain_text("Channels: Phone")
 
+    # Editing the orders options: channels, "ordered only" and the wholesaler branches.
+    goal_id = page.url.rsplit("/", 1)[1]
+    page.get_by_role("link", name="Edit goal").click()
+    expect(page.locator("#goal-form")).to_have_attribute("data-ready", "true")
+    expect(page.get_by_role("button", name=re.compile("^Remove Hamburg from"))).to_be_visible()
+    page.get_by_label("Ordered only (confirmed orders, no quotes)").uncheck()
+    page.get_by_role("checkbox", name="Email", exact=True).check()
+    pick(page, "Wholesaler branches (goals without a team)", "berlin", "Berlin")
+    page.get_by_role("button", name="Save changes").click()
+    open_goal_page(page)
+    filters = api(page, f"/goals/{goal_id}")["filters"]
+    assert "ordered_only" not in filters or filters["ordered_only"] is False
+    assert sorted(filters["channels"]) == ["email", "phone"]
+    assert sorted(filters["wholesaler_branches"]) == ["acme-wh-berlin", "acme-wh-hamburg"]
+
 
 def test_edit_every_field_of_an_existing_goal_as_a_manager(page: Page) -> None:
     sign_in(page, "Norbert Nord")

@@ -111,15 +111,20 @@ def test_entities_need_an_identity(api):
 
 def test_without_the_hook_ids_are_their_own_names():
     app = make_app(FakeHost())  # not installed: its goals_entities defers (returns None)
-    with app.app_context():
-        app.extensions["sqlalchemy"].create_all()
-        client = ApiClient(app)
-        client.client.application.config["TESTING"] = True
-        response = client.get("/meta/entities?kind=customer&ids=cust-1&ids=cust-2")
-        assert response.status_code == 200, response.json
-        assert response.json == {
-            "kind": "customer",
-            "named": False,
-            "entities": [{"id": "cust-1", "name": "cust-1"}, {"id": "cust-2", "name": "cust-2"}],
-        }
-        assert client.get("/meta/entities?kind=customer&search=c").json["entities"] == []
+    client = ApiClient(app)
+    try:
+        with app.app_context():
+            response = client.get("/meta/entities?kind=customer&ids=cust-1&ids=cust-2")
+            assert response.status_code == 200, response.json
+            assert response.json == {
+                "kind": "customer",
+                "named": False,
+                "entities": [
+                    {"id": "cust-1", "name": "cust-1"},
+                    {"id": "cust-2", "name": "cust-2"},
+                ],
+            }
+            assert client.get("/meta/entities?kind=customer&search=c").json["entities"] == []
+    finally:
+        with app.app_context():
+            app.extensions["sqlalchemy"].engine.dispose()

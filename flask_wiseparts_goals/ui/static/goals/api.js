@@ -95,7 +95,7 @@ function conflictContent(data, metric) {
     title: "Confirm the change",
     body: el("div", {}, el("p", {}, data.message || "This change needs confirmation."),
       dropped.length ? el("ul", {}, ...dropped.map((d) => el("li", {},
-        `${intervalLabel(d.interval_start, d.interval_end)}: ${d.user_id ? `${d.user_id} ` : ""}${f(d.value)} is removed`))) : ""),
+        `${intervalLabel(d.interval_start, d.interval_end)}: ${d.user_id ? `${nameOf("user", d.user_id)}: ` : ""}${f(d.value)} is removed`))) : ""),
     ok: "Apply anyway",
   };
 }

@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     # Status thresholds, in % of the target expected to date.
     "GOALS_STATUS_ON_TRACK_PERCENT": Decimal("99"),
     "GOALS_STATUS_AT_RISK_PERCENT": Decimal("80"),
+    # The largest request body the API reads, in bytes (a larger one is a 413 before parsing).
+    # None: no limit of ours (the host's MAX_CONTENT_LENGTH still applies).
+    "GOALS_MAX_BODY_BYTES": 1024 * 1024,
     # The user recorded as creator of goals made by the legacy migration.
     "GOALS_MIGRATION_CREATED_BY": "system",
     # The goal pages (ui/): off unless the host turns them on; where they are mounted; the
@@ -36,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
     # ISO 4217 code shown next to money when the identity names no currency (None: no code).
     "GOALS_CURRENCY": None,
 }
+
+#: Where the app serves Swagger UI's files, under ``GOALS_OPENAPI_URL_PREFIX``.
+SWAGGER_UI_ASSETS = "swagger-ui"
 
 #: Keys of flask-smorest read under the GOALS_ prefix (``Api(config_prefix="GOALS_")``).
 API_KEYS_PREFIXES = ("GOALS_API_", "GOALS_OPENAPI_", "GOALS_ETAG_")
@@ -71,6 +77,9 @@ def apply_defaults(config: MutableMapping[str, Any]) -> None:
     config.setdefault("GOALS_OPENAPI_URL_PREFIX", prefix)
     config.setdefault("GOALS_OPENAPI_JSON_PATH", "openapi.json")
     config.setdefault("GOALS_OPENAPI_SWAGGER_UI_PATH", "docs")
-    config.setdefault(
-        "GOALS_OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
-    )
+    ui_path = config["GOALS_OPENAPI_SWAGGER_UI_PATH"]
+    if ui_path is not None:
+        # Swagger UI's files, served by the app (extension._serve_swagger_ui) next to the docs
+        # page: relative to it, so it also works under a host's SCRIPT_NAME.
+        depth = str(ui_path).lstrip("/").count("/")
+        config.setdefault("GOALS_OPENAPI_SWAGGER_UI_URL", "../" * depth + SWAGGER_UI_ASSETS + "/")

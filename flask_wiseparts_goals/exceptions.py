@@ -29,6 +29,10 @@ class GoalsHTTPError(GoalsError, http.HTTPException):
         self.extra = dict(extra or {})
 
 
+class BadRequest(GoalsHTTPError, http.BadRequest):
+    code = 400
+
+
 class Unauthorized(GoalsHTTPError, http.Unauthorized):
     code = 401
     description = "No identity: the host did not say who is calling."
@@ -50,6 +54,10 @@ class Conflict(GoalsHTTPError, http.Conflict):
     """A write that needs ``confirm=true`` (exceeding an aim, dropping non-zero values)."""
 
     code = 409
+
+
+class PayloadTooLarge(GoalsHTTPError, http.RequestEntityTooLarge):
+    code = 413
 
 
 class UnsupportedMediaType(GoalsHTTPError, http.UnsupportedMediaType):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import http
+import importlib.util
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 from .api import blueprints
 from .api.common import IdConverter, id_parameter_schema
 from .api.fallback import create_fallback_blueprint
-from .config import apply_defaults
+from .config import SWAGGER_UI_ASSETS, apply_defaults
 from .models import Base
 from .plugins import HostHooks, make_plugin_manager
 from .schemas.fields import DecimalString
@@ -125,18 +127,14 @@ def _claim_error_codes(blueprint: Blueprint) -> Blueprint:
     return blueprint
 
 
-def _is_goals_table(name: str | None) -> bool:
-    from .migrations.runner import TABLE_PREFIX, VERSION_TABLE
-
-    return name is not None and (name.startswith(TABLE_PREFIX) or name == VERSION_TABLE)
-
-
 def _install_migrate_filter(app: Flask) -> None:
     """Keep the host's Flask-Migrate autogenerate away from ``goals_*`` tables and the goals
     version table (else ``flask db migrate`` after ``flask goals db upgrade`` drops them all).
 
     Composes with an ``include_name``/``include_object`` the host passed to ``Migrate``.
     Idempotent; a no-op without Flask-Migrate."""
+    from .migrations.runner import host_include_name, host_include_object
+
     migrate = app.extensions.get("migrate")
     args = getattr(migrate, "configure_args", None)
     if args is None or getattr(args.get("include_name"), "goals_filter", False):
@@ -145,13 +143,12 @@ def _install_migrate_filter(app: Flask) -> None:
     host_object = args.get("include_object")
 
     def include_name(name: Any, type_: str, parent_names: Any) -> bool:
-        if type_ == "table" and _is_goals_table(name):
+        if not host_include_name(name, type_, parent_names):
             return False
         return host_name(name, type_, parent_names) if host_name else True
 
     def include_object(obj: Any, name: Any, type_: str, reflected: bool, compare_to: Any) -> bool:
-        table = getattr(obj, "table", None) if type_ != "table" else obj
-        if _is_goals_table(name if type_ == "table" else getattr(table, "name", None)):
+        if not host_include_object(obj, name, type_, reflected, compare_to):
             return False
         return host_object(obj, name, type_, reflected, compare_to) if host_object else True
 
@@ -172,6 +169,27 @@ def _guard_host_migrations(app: Flask) -> None:
 
     app.extensions.setdefault("goals_migrate_guard", on_push)  # keep a strong reference
     appcontext_pushed.connect(on_push, app)
+
+
+def _serve_swagger_ui(app: Flask) -> None:
+    """Serve Swagger UI's files for the docs page from the installed ``flask-swagger-ui``
+    package (its ``dist/`` folder, kept current with Swagger UI upstream), so
+    ``/api/goals/docs`` works without internet. Only its files are used, not its blueprint."""
+    prefix = app.config["GOALS_OPENAPI_URL_PREFIX"]
+    if prefix is None or app.config["GOALS_OPENAPI_SWAGGER_UI_PATH"] is None:
+        return
+    spec = importlib.util.find_spec("flask_swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("flask-swagger-ui is not installed: it serves the docs' Swagger UI.")
+    dist = Path(next(iter(spec.submodule_search_locations))) / "dist"
+    assets = Blueprint(
+        "goals_swagger_ui",
+        __name__,
+        static_folder=str(dist),
+        static_url_path=f"/{SWAGGER_UI_ASSETS}",
+        url_prefix="/" + prefix.strip("/"),
+    )
+    app.register_blueprint(_claim_error_codes(assets))  # a missing file: a Goals JSON 404
 
 
 class GoalsState:
@@ -261,6 +279,7 @@ class Goals:
         api.register_converter(IdConverter, id_parameter_schema)
         api.register_field(DecimalString, "string", "decimal")
         _document_truthfully(api)
+        _serve_swagger_ui(app)
         prefix = app.config["GOALS_URL_PREFIX"].rstrip("/")
         for blueprint in blueprints():
             _claim_error_codes(blueprint)

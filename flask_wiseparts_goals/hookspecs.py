@@ -76,13 +76,17 @@ def goals_team_members(organization_id: str, team_id: str, on: date) -> Sequence
 
 @hookspec(firstresult=True)
 def goals_business_days(
-    organization_id: str, team_id: str | None, start: date, end: date
+    organization_id: str, team_id: str | None, start: date, end: date, user_id: str | None
 ) -> Iterable[date] | None:
     """The business days in the closed range ``[start, end]`` (firstresult).
 
     Per-business-day activity targets and forecasts count these days, so holidays and team
     calendars belong here.
 
+    :param user_id: ``None`` for the team's (or organization's) calendar; a member's id for
+        that member's own days (absences, part-time). Members' effective per-day targets,
+        expected-to-date and forecasts use them. Optional: an implementation that does not
+        take ``user_id`` is never asked per member (its team answer is used for everyone).
     :return: the business days (any iterable of dates within the range), or ``None`` to defer.
     :default: Monday to Friday.
     """

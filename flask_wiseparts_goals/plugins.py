@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import pluggy
@@ -64,15 +65,81 @@ class DefaultPlugin:
         )
 
 
+class GoalsPluginManager(pluggy.PluginManager):
+    """pluggy's manager, registering each plugin object once and remembering where each came
+    from (``flask goals plugins`` prints it).
+
+    A plugin reachable both through ``plugins=`` and an entry point (a host that passes the
+    module an installed package also advertises) is the same object twice: pluggy would raise
+    ``ValueError``; here the second registration is a no-op.
+    """
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        self.given: list[object] = []  # through plugins=, in order
+
+    def register(self, plugin: Any, name: str | None = None) -> str | None:
+        if self.is_registered(plugin):
+            logger.info(
+                "goals plugin %s is reachable more than once (plugins= and/or an entry point): "
+                "registered once",
+                self.get_name(plugin),
+            )
+            return None
+        return super().register(plugin, name)
+
+    def origins(self, plugin: object) -> list[str]:
+        """Where ``plugin`` came from: ``"built in"``, ``"plugins="``, ``"entry point of DIST
+        VERSION"``, possibly several."""
+        found = []
+        if isinstance(plugin, DefaultPlugin):
+            found.append("built in")
+        if any(given is plugin for given in self.given):
+            found.append("plugins=")
+        for loaded, dist in self.list_plugin_distributions():
+            if loaded is plugin:
+                version = getattr(dist, "version", None) or ""
+                found.append(f"entry point of {dist.metadata['name']} {version}".rstrip())
+        return found
+
+    def describe(self) -> list[tuple[str, list[str], list[str]]]:
+        """``(name, origins, implemented hooks)`` for every registered plugin, in the order
+        pluggy calls them last to first (defaults first)."""
+        rows = []
+        for name, plugin in self.list_name_plugin():
+            if plugin is None:  # blocked
+                continue
+            hooks = sorted(caller.name for caller in self.get_hookcallers(plugin) or ())
+            rows.append((name, self.origins(plugin), hooks))
+        return rows
+
+
+def _plugin_name(pm: pluggy.PluginManager, plugin: object) -> str:
+    """A readable, unique registration name: the module's name, or the class path of an
+    object (``#2``, ``#3`` for further instances)."""
+    base = getattr(plugin, "__name__", None)
+    if not isinstance(base, str):
+        kind = type(plugin)
+        base = f"{kind.__module__}.{kind.__qualname__}"
+    name, number = base, 1
+    while pm.has_plugin(name):
+        number += 1
+        name = f"{base}#{number}"
+    return name
+
+
 def make_plugin_manager(
     plugins: Sequence[object] = (), *, features: Iterable[str] = (), entry_points: bool = True
-) -> pluggy.PluginManager:
-    """A fresh manager: specs, defaults, the given plugins, then entry-point plugins."""
-    pm = pluggy.PluginManager(PROJECT_NAME)
+) -> GoalsPluginManager:
+    """A fresh manager: specs, defaults, the given plugins, then entry-point plugins (each
+    object once)."""
+    pm = GoalsPluginManager(PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     pm.register(DefaultPlugin(features), name="goals-defaults")
     for plugin in plugins:
-        pm.register(plugin)
+        if not pm.is_registered(plugin):
+            pm.register(plugin, name=_plugin_name(pm, plugin))
+            pm.given.append(plugin)
     if entry_points:
         pm.load_setuptools_entrypoints(PROJECT_NAME)
     pm.check_pending()
@@ -88,7 +155,9 @@ class HostHooks:
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
         self._members: dict[tuple[str, str, date], tuple[str, ...] | None] = {}
-        self._business_days: dict[tuple[str, str | None, date, date], frozenset[date]] = {}
+        self._business_days: dict[
+            tuple[str, str | None, date, date, str | None], frozenset[date]
+        ] = {}
 
     def identity(self) -> Identity | None:
         value = self.pm.hook.goals_identity()
@@ -111,13 +180,33 @@ class HostHooks:
             self._members[key] = None if value is None else tuple(dict.fromkeys(map(str, value)))
         return self._members[key]
 
+    @cached_property
+    def member_calendars(self) -> bool:
+        """Whether a plugin answers ``goals_business_days`` per member (takes ``user_id``)."""
+        return any(
+            "user_id" in impl.argnames for impl in self.pm.hook.goals_business_days.get_hookimpls()
+        )
+
     def business_days(
-        self, organization_id: str, team_id: str | None, start: date, end: date
+        self,
+        organization_id: str,
+        team_id: str | None,
+        start: date,
+        end: date,
+        user_id: str | None = None,
     ) -> frozenset[date]:
-        key = (organization_id, team_id, start, end)
+        """The business days of the team (``user_id`` None) or of one member; a member's are
+        the team's when no plugin answers per member."""
+        if user_id is not None and not self.member_calendars:
+            user_id = None
+        key = (organization_id, team_id, start, end, user_id)
         if key not in self._business_days:
             value = self.pm.hook.goals_business_days(
-                organization_id=organization_id, team_id=team_id, start=start, end=end
+                organization_id=organization_id,
+                team_id=team_id,
+                start=start,
+                end=end,
+                user_id=user_id,
             )
             period = Period(start, end)
             self._business_days[key] = frozenset(day for day in value or () if day in period)

@@ -1,10 +1,11 @@
 """The recurrence job on Flask-APScheduler.
 
-Every process that starts a scheduler runs every job (APScheduler 3 cannot share a job store
-between processes), so the job itself is safe to run anywhere, any number of times at once: see
-:mod:`.services.recurrence`. Hosts with several workers turn ``GOALS_SCHEDULER_ENABLED`` off in
-web workers and run ``flask goals recurrence run`` from cron instead, or leave it on: duplicates
-are impossible either way, only work is wasted.
+By default only processes that serve requests start a scheduler, on their first request (see
+:func:`init_scheduler`): CLI commands and scripts never do. Every process that starts one runs
+every job (APScheduler 3 cannot share a job store between processes), so the job itself is safe
+to run anywhere, any number of times at once: see :mod:`.services.recurrence`. Hosts with
+several workers turn ``GOALS_SCHEDULER_ENABLED`` off and run ``flask goals recurrence run``
+from cron instead, or leave it on: duplicates are impossible either way, only work is wasted.
 
 The job runs every hour by default (``GOALS_SCHEDULER_TIME = "*:05"``): "today" is each goal's
 own today in its organization's timezone, so an hourly run clones every goal within the hour
@@ -15,7 +16,9 @@ late in timezones far from ``GOALS_SCHEDULER_TIMEZONE``.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import threading
 import weakref
 from datetime import date
 from typing import Any
@@ -23,9 +26,12 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 
 from .plugins import HostHooks
+from .services.planning import PlanningSummary
 from .services.recurrence import ProgressCallback, RecurrenceSummary, run_recurrence
 
 JOB_ID = "goals-recurrence"
+#: ``app.extensions`` key of the scheduler this process started (absent: none started).
+SCHEDULER_KEY = "goals_scheduler"
 #: Run late rather than not at all when the process was busy or asleep at the planned time
 #: (APScheduler's default is 1 second).
 MISFIRE_GRACE_SECONDS = 6 * 3600
@@ -94,11 +100,55 @@ def recurrence_job(app_name: str | None = None) -> RecurrenceSummary:
         return run_for_app(app)
 
 
+# -- the planning job (SPEC §11): original aims, shortfall carry-forward ---------------------
+
+PLANNING_JOB_ID = "goals-planning"
+
+
+def run_planning_for_app(app: Flask, *, as_of: date | None = None) -> PlanningSummary:
+    """Run the planning job on ``app``'s database (needs its app context). Shared by the job
+    and ``flask goals planning run``."""
+    from .services.planning import run_planning
+
+    state = app.extensions["goals"]
+    return run_planning(
+        state.session, HostHooks(state.plugin_manager), as_of=as_of, config=app.config
+    )
+
+
+def planning_job(app_name: str | None = None) -> PlanningSummary:
+    """The scheduled planning job (module-level, opens its own app context)."""
+    app = _app_named(app_name)
+    with app.app_context():
+        return run_planning_for_app(app)
+
+
+def _register_planning_job(scheduler: Any, app: Flask) -> Any:
+    """The planning job on the recurrence job's schedule; safe anywhere, any number of
+    times at once (see :mod:`.services.planning`)."""
+    if not scheduler.running and scheduler.get_job(PLANNING_JOB_ID) is not None:
+        scheduler.remove_job(PLANNING_JOB_ID)
+    return scheduler.add_job(
+        id=PLANNING_JOB_ID,
+        func=planning_job,
+        args=[app.import_name],
+        trigger="cron",
+        timezone=app.config["GOALS_SCHEDULER_TIMEZONE"],
+        misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+        **parse_schedule(app.config["GOALS_SCHEDULER_TIME"]),
+    )
+
+
 def register_jobs(scheduler: Any, app: Flask) -> Any:
-    """Add (or replace) the ``goals-recurrence`` job on a Flask-APScheduler ``APScheduler``.
+    """Add (or replace) the ``goals-recurrence`` job (and the ``goals-planning`` job) on a
+    Flask-APScheduler ``APScheduler``.
 
     :return: the APScheduler job.
     """
+    _register_planning_job(scheduler, app)
     if not scheduler.running and scheduler.get_job(JOB_ID) is not None:
         # A stopped scheduler keeps every pending job and only replaces them when it starts.
         scheduler.remove_job(JOB_ID)
@@ -116,36 +166,88 @@ def register_jobs(scheduler: Any, app: Flask) -> Any:
     )
 
 
-def scheduler_enabled(app: Flask) -> bool:
+def scheduler_mode(app: Flask) -> str:
+    """``"off"``, ``"now"`` (``GOALS_SCHEDULER_ENABLED=True``: start in this process at
+    ``init_app``) or ``"serving"`` (``None``, not ``app.testing``: start on the first request
+    this process serves)."""
     enabled = app.config["GOALS_SCHEDULER_ENABLED"]
-    return (not app.testing) if enabled is None else bool(enabled)
+    if enabled is None:
+        return "off" if app.testing else "serving"
+    return "now" if enabled else "off"
 
 
 def init_scheduler(app: Flask) -> None:
-    """Register the recurrence job when ``GOALS_SCHEDULER_ENABLED`` says so (``None``: on
-    unless ``app.testing``).
+    """Wire the recurrence job as ``GOALS_SCHEDULER_ENABLED`` says.
 
-    A host's Flask-APScheduler (``app.apscheduler``, initialized before ``Goals``) is reused
-    and left for the host to start; otherwise the extension creates, initializes and starts
-    its own.
+    - ``None`` (default): only processes that **serve requests** run it. Nothing starts at
+      ``init_app``, so ``flask db ...``, ``flask shell``, ``flask goals ...``, scripts and the
+      reloader's watcher process never get a scheduler thread; the first request a process
+      serves (``flask run``, each gunicorn/uWSGI worker, after the fork, so ``--preload`` is
+      fine) starts it. ``app.testing`` turns it off.
+    - ``True``: start now, in whatever process this is (a dedicated scheduler process).
+    - ``False``: never (cron runs ``flask goals recurrence run``).
+
+    A host's Flask-APScheduler (``app.apscheduler``, initialized before ``Goals``) gets the job
+    added at once (unless ``False``) and is left for the host to start, wherever it does.
     """
     _apps[app.import_name] = app
-    schedule = parse_schedule(app.config["GOALS_SCHEDULER_TIME"])  # fail early on a typo
-    if not scheduler_enabled(app):
+    parse_schedule(app.config["GOALS_SCHEDULER_TIME"])  # fail early on a typo
+    mode = scheduler_mode(app)
+    if mode == "off":
         return
-    from flask_apscheduler import APScheduler  # only when enabled
+    host_scheduler = getattr(app, "apscheduler", None)
+    if host_scheduler is not None:
+        register_jobs(host_scheduler, app)
+        _log_registered(app, "the host's scheduler")
+    elif mode == "now":
+        start_scheduler(app)
+    else:
+        app.before_request(_start_on_first_request)
 
-    scheduler = getattr(app, "apscheduler", None)
-    own = scheduler is None
-    if scheduler is None:
-        scheduler = APScheduler()
-        scheduler.init_app(app)
-    register_jobs(scheduler, app)
+
+_start_lock = threading.Lock()
+
+
+def _start_on_first_request() -> None:
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    if SCHEDULER_KEY not in app.extensions:
+        start_scheduler(app)
+
+
+def start_scheduler(app: Flask) -> Any:
+    """Start the extension's own scheduler with the recurrence job in this process, now
+    (once per process and app; later calls return the same scheduler).
+
+    Called on the first request when ``GOALS_SCHEDULER_ENABLED`` is ``None``; a host may call
+    it itself to start before the first request, e.g. from gunicorn's ``post_worker_init``.
+
+    :return: the started Flask-APScheduler ``APScheduler``.
+    """
+    from flask_apscheduler import APScheduler  # only where a scheduler runs
+
+    with _start_lock:
+        scheduler = app.extensions.get(SCHEDULER_KEY)
+        if scheduler is not None:
+            return scheduler
+        scheduler = getattr(app, "apscheduler", None)
+        own = scheduler is None
+        if scheduler is None:
+            scheduler = APScheduler()
+            scheduler.init_app(app)
+        register_jobs(scheduler, app)
+        if own:
+            scheduler.start()
+        app.extensions[SCHEDULER_KEY] = scheduler
+        _log_registered(app, f"process {os.getpid()}")
+        return scheduler
+
+
+def _log_registered(app: Flask, where: str) -> None:
+    schedule = parse_schedule(app.config["GOALS_SCHEDULER_TIME"])
     logger.info(
-        "goals recurrence job registered (hour %s, minute %s, %s)",
+        "goals recurrence job scheduled in %s (hour %s, minute %s, %s)",
+        where,
         schedule["hour"],
         schedule["minute"],
         app.config["GOALS_SCHEDULER_TIMEZONE"],
     )
-    if own:
-        scheduler.start()

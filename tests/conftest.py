@@ -55,6 +55,8 @@ class FakeHost:
         default_factory=lambda: {ORG: {"orders"}, OTHER_ORG: set()}
     )
     holidays: set[date] = field(default_factory=set)
+    #: Members' own days off (absences, part-time): user id → days.
+    absences: dict[str, set[date]] = field(default_factory=dict)
     timezone: str = "UTC"
     #: Names for ``goals_entities``: organization → kind → id → name.
     names: dict[str, dict[str, dict[str, str]]] = field(
@@ -81,16 +83,22 @@ class FakeHost:
 
     def install(self, app: Flask) -> None:
         """Create the host tables on ``app``'s database and keep them in step with the fields."""
+        self.reset_tables(app)
+        app.before_request(self.sync)
+
+    def reset_tables(self, app: Flask) -> None:
+        """Empty host tables, filled again from the fields (inside an app context)."""
         db = app.extensions["sqlalchemy"]
         HOST_METADATA.drop_all(db.engine)
         HOST_METADATA.create_all(db.engine)
         self.installed = True
         self._synced = None
         self.sync()
-        app.before_request(self.sync)
 
     def _snapshot(self) -> Any:
-        return copy.deepcopy((self.users, self.teams, self.holidays, self.timezone, self.names))
+        return copy.deepcopy(
+            (self.users, self.teams, self.holidays, self.timezone, self.absences, self.names)
+        )
 
     def sync(self) -> None:
         snapshot = self._snapshot()
@@ -99,7 +107,7 @@ class FakeHost:
         session = current_app.extensions["sqlalchemy"].session
         for table in reversed(HOST_METADATA.sorted_tables):
             session.execute(sa.delete(table))
-        users, teams, holidays, timezone, names = snapshot
+        users, teams, holidays, timezone, absences, names = snapshot
         if users:
             session.execute(
                 sa.insert(HOST_USERS),
@@ -124,6 +132,9 @@ class FakeHost:
             session.execute(sa.insert(HOST_TEAM_USERS), memberships)
         if holidays:
             session.execute(sa.insert(HOST_HOLIDAYS), [{"day": day} for day in holidays])
+        absent = [{"user_id": uid, "day": day} for uid, days in absences.items() for day in days]
+        if absent:
+            session.execute(sa.insert(HOST_ABSENCES), absent)
         session.execute(sa.insert(HOST_SETTINGS).values(id=1, timezone=timezone))
         entities = [
             {"organization_id": org, "kind": kind, "id": entity_id, "name": name}
@@ -218,18 +229,31 @@ class FakeHost:
 
     @hookimpl
     def goals_business_days(self, organization_id, team_id, start, end):
+        return self.days_of(start, end, None)
+
+    def days_of(self, start, end, user_id):
+        """Monday to Friday minus the host's holidays (and ``user_id``'s absences); ``None``
+        (the extension's default) when nothing is taken off."""
         from flask_wiseparts_goals.domain.periods import Period, weekdays
 
         if self.installed:
+            session = self._session()
             holidays = set(
-                self._session()
-                .execute(
+                session.execute(
                     sa.select(HOST_HOLIDAYS.c.day).where(HOST_HOLIDAYS.c.day.between(start, end))
-                )
-                .scalars()
+                ).scalars()
             )
+            if user_id is not None:  # a member's own calendar: the team's minus absences
+                holidays |= set(
+                    session.execute(
+                        sa.select(HOST_ABSENCES.c.day).where(
+                            HOST_ABSENCES.c.user_id == user_id,
+                            HOST_ABSENCES.c.day.between(start, end),
+                        )
+                    ).scalars()
+                )
         else:
-            holidays = self.holidays
+            holidays = self.holidays | (self.absences.get(user_id, set()) if user_id else set())
         if not holidays:
             return None  # the default: Monday to Friday
         return [day for day in weekdays(Period(start, end)) if day not in holidays]
@@ -255,8 +279,16 @@ class FakeHost:
         return [{"id": row.id, "name": row.name} for row in rows]
 
 
+class MemberCalendarHost(FakeHost):
+    """A host that answers ``goals_business_days`` per member too (its ``absences``)."""
+
+    @hookimpl
+    def goals_business_days(self, organization_id, team_id, start, end, user_id):
+        return self.days_of(start, end, user_id)
+
+
 #: The fake host's own tables (not goals_*): users, teams, memberships, holidays, settings,
-#: entity names.
+#: absences, entity names.
 HOST_METADATA = sa.MetaData()
 HOST_USERS = sa.Table(
     "host_users",
@@ -278,6 +310,12 @@ HOST_TEAM_USERS = sa.Table(
 )
 HOST_HOLIDAYS = sa.Table(
     "host_holidays", HOST_METADATA, sa.Column("day", sa.Date, primary_key=True)
+)
+HOST_ABSENCES = sa.Table(
+    "host_absences",
+    HOST_METADATA,
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
 )
 HOST_SETTINGS = sa.Table(
     "host_settings",
@@ -413,6 +451,17 @@ def dump_tables(db: SQLAlchemy) -> dict[str, list[tuple[Any, ...]]]:
         ]
         for table in GoalsBase.metadata.sorted_tables
     }
+
+
+def created(api: ApiClient, body: dict[str, Any]) -> dict[str, Any]:
+    """POST a goal that must be created; its JSON."""
+    response = api.post("/goals", json=body)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def first_interval(api: ApiClient, goal_id: int) -> dict[str, Any]:
+    return api.get(f"/goals/{goal_id}/intervals").json[0]
 
 
 def sales_goal(**overrides: Any) -> dict[str, Any]:

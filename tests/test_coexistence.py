@@ -183,3 +183,298 @@ def test_host_error_handlers_stay_out_of_the_goals_prefix():
     assert host_405.status_code == 405 and b"host 405" in host_405.data
     with app.app_context():
         app.extensions["sqlalchemy"].engine.dispose()
+
+
+# --- flask goals db downgrade base: back to before the first upgrade -------------------------
+
+
+def _schema_objects(engine: sa.Engine) -> dict[str, set[str]]:
+    inspector = sa.inspect(engine)
+    objects = {
+        "tables": set(inspector.get_table_names()),
+        "views": set(inspector.get_view_names()),
+    }
+    if engine.dialect.name == "postgresql":
+        objects["sequences"] = set(inspector.get_sequence_names())
+        objects["types"] = {enum["name"] for enum in inspector.get_enums()}  # type: ignore[attr-defined]
+    return objects
+
+
+@pytest.mark.parametrize("backend", URLS)
+def test_downgrade_base_removes_everything_the_upgrade_created(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'host.db'}"
+    else:
+        url = os.environ["GOALS_TEST_DATABASE_URL"]
+        engine = sa.create_engine(url)
+        _clean_postgres(engine)
+        request.addfinalizer(lambda: _clean_postgres(engine))
+    app = _host(tmp_path, url, migrate_first=True)
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        db.create_all()  # the host's own tables (the goals_* ones follow: drop them again)
+        Goals.drop_all()
+        engine = db.engine
+        before = _schema_objects(engine)
+        _run(app, "goals", "db", "upgrade")
+        assert "goals_goal" in _schema_objects(engine)["tables"]
+        _run(app, "goals", "db", "downgrade", "base")
+        assert _schema_objects(engine) == before
+        assert "host_widget" in before["tables"]
+        _run(app, "goals", "db", "upgrade")  # and up again from there
+        assert "goals_goal" in _schema_objects(engine)["tables"]
+
+
+# --- where the scheduler runs: processes that serve requests, never CLI commands -------------
+
+HOST_MODULE = """
+import os
+import sys
+
+import flask_apscheduler
+from flask import Flask
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from flask_wiseparts_goals import Goals
+
+_start = flask_apscheduler.APScheduler.start
+
+
+def _recording_start(self, paused=False):
+    jobs = ",".join(job.id for job in self.get_jobs())
+    with open(os.environ["MARKER"], "a") as marker:
+        marker.write(f"{os.getpid()} {jobs} {os.path.basename(sys.argv[0])}\\n")
+    return _start(self, paused=paused)
+
+
+flask_apscheduler.APScheduler.start = _recording_start
+
+app = Flask(__name__)
+app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["HOST_DB"]
+db = SQLAlchemy(app)
+Migrate(app, db)
+Goals(app, entry_points=False)
+"""
+
+
+class ScheduledHost:
+    """A host module (``hostmod:app``, GOALS_SCHEDULER_ENABLED left at None) run in real
+    processes; every scheduler start is appended to a marker file as ``pid jobs program``."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.dir = tmp_path
+        (tmp_path / "hostmod.py").write_text(HOST_MODULE)
+        self.marker = tmp_path / "started.txt"
+        root = Path(__file__).resolve().parent.parent
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)]),
+            "MARKER": str(self.marker),
+            "HOST_DB": f"sqlite:///{tmp_path / 'host.db'}",
+            "FLASK_APP": "hostmod:app",
+        }
+
+    def flask(self, *args: str, stdin: str = "") -> str:
+        import subprocess
+        import sys
+
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", *args],
+            cwd=self.dir,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, (args, result.stdout, result.stderr)
+        return result.stdout
+
+    def starts(self) -> list[list[str]]:
+        if not self.marker.exists():
+            return []
+        return [line.split() for line in self.marker.read_text().splitlines()]
+
+    def serve(
+        self, *command: str, requests: int = 4, starts: int = 0
+    ) -> tuple[int, list[list[str]]]:
+        """Run a server until it answers, send requests, stop it.
+
+        :param starts: also wait until this many scheduler starts are recorded.
+        :return: the server's (main process) pid and the starts recorded."""
+        import socket
+        import subprocess
+        import sys
+        import time
+        import urllib.error
+        import urllib.request
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        args = [arg.replace("PORT", str(port)) for arg in command]
+        log = self.dir / "server.log"
+        with log.open("w") as output:
+            server = subprocess.Popen(
+                [sys.executable, "-m", *args],
+                cwd=self.dir,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            deadline = time.monotonic() + 60
+            answered = 0
+            while answered < requests or len(self.starts()) < starts:
+                assert server.poll() is None, log.read_text()
+                if answered >= requests:
+                    assert time.monotonic() < deadline, (self.starts(), log.read_text())
+                    time.sleep(0.2)
+                    continue
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/api/goals/meta", timeout=5)
+                except urllib.error.HTTPError as error:
+                    assert error.code == 401  # no identity hook: the request was served
+                    answered += 1
+                except OSError:
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.2)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        return server.pid, self.starts()
+
+
+@pytest.fixture
+def scheduled_host(tmp_path: Path) -> ScheduledHost:
+    return ScheduledHost(tmp_path)
+
+
+def test_cli_processes_never_start_the_scheduler(scheduled_host: ScheduledHost) -> None:
+    scheduled_host.flask("db", "init")
+    scheduled_host.flask("db", "current")
+    scheduled_host.flask("goals", "db", "upgrade")
+    scheduled_host.flask("goals", "recurrence", "run")
+    assert "goals-defaults" in scheduled_host.flask("goals", "plugins")
+    shell = scheduled_host.flask(
+        "shell", stdin="import threading\nprint(threading.active_count())\n"
+    )
+    assert "1" in shell.split()
+    assert scheduled_host.starts() == []
+
+
+def test_flask_run_starts_the_scheduler_in_the_serving_process_only(
+    scheduled_host: ScheduledHost,
+) -> None:
+    scheduled_host.flask("goals", "db", "upgrade")
+    # With the reloader, the watching parent never serves: only its child starts a scheduler.
+    watcher, starts = scheduled_host.serve("flask", "run", "--port", "PORT", "--reload")
+    assert len(starts) == 1, starts
+    assert starts[0][0] != str(watcher)
+    assert starts[0][1] == "goals-recurrence"
+
+
+def test_gunicorn_workers_start_the_scheduler_on_their_first_request(
+    scheduled_host: ScheduledHost,
+) -> None:
+    pytest.importorskip("gunicorn")
+    scheduled_host.flask("goals", "db", "upgrade")
+    # --preload: the app is initialized in the master, which serves nothing and forks workers.
+    master, starts = scheduled_host.serve(
+        "gunicorn", "--workers", "2", "--preload", "--bind", "127.0.0.1:PORT", "hostmod:app"
+    )
+    pids = [pid for pid, *_ in starts]
+    assert starts and len(pids) == len(set(pids)), starts  # once per worker that served
+    assert str(master) not in pids
+    assert all(jobs == "goals-recurrence" for _, jobs, _ in starts)
+
+
+# --- a host on plain Alembic: its env.py uses the two public filters ------------------------
+
+
+def test_plain_alembic_host_autogenerate_with_the_goals_filters(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from flask_wiseparts_goals.migrations import runner
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'plain.db'}")
+    host = sa.MetaData()
+    sa.Table("host_widget", host, sa.Column("id", sa.Integer, primary_key=True))
+    host.create_all(engine)
+    runner.upgrade(engine)
+    sa.Table("host_widget", host, sa.Column("colour", sa.String(20)), extend_existing=True)
+
+    def diff(**opts: object) -> list:
+        with engine.connect() as connection:
+            return compare_metadata(MigrationContext.configure(connection, opts=opts), host)
+
+    unfiltered = {str(op) for op in diff()}
+    assert any("goals_goal" in op for op in unfiltered)  # what the trap looks like
+
+    operations = diff(
+        include_name=runner.host_include_name, include_object=runner.host_include_object
+    )
+    assert operations and all("goals_" not in str(op) for op in operations), operations
+    assert any(op[0] == "add_column" and op[3].name == "colour" for op in operations)
+    engine.dispose()
+
+
+def test_gunicorn_post_worker_init_hook_starts_it_at_worker_boot(
+    scheduled_host: ScheduledHost,
+) -> None:
+    """The documented gunicorn hook (host-guide.md): each worker starts at boot, before any
+    request (and start_scheduler is idempotent: see the in-process test)."""
+    pytest.importorskip("gunicorn")
+    scheduled_host.flask("goals", "db", "upgrade")
+    (scheduled_host.dir / "gunicorn.conf.py").write_text(
+        textwrap.dedent(
+            """
+            def post_worker_init(worker):
+                from flask_wiseparts_goals.scheduler import start_scheduler
+
+                start_scheduler(worker.wsgi)
+            """
+        )
+    )
+    _, starts = scheduled_host.serve(
+        "gunicorn",
+        "-c",
+        "gunicorn.conf.py",
+        "--workers",
+        "2",
+        "--bind",
+        "127.0.0.1:PORT",
+        "hostmod:app",
+        requests=0,  # none: both workers started at boot
+        starts=2,
+    )
+    pids = [pid for pid, *_ in starts]
+    assert len(pids) == 2 == len(set(pids)), starts
+
+
+def test_the_first_request_starts_the_scheduler_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flask_apscheduler import APScheduler
+
+    from flask_wiseparts_goals.scheduler import JOB_ID, SCHEDULER_KEY, start_scheduler
+
+    started: list[APScheduler] = []
+    monkeypatch.setattr(APScheduler, "start", lambda self, paused=False: started.append(self))
+    app = Flask("served_host")
+    _APPS.append(app)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+    SQLAlchemy().init_app(app)
+    Goals(app, entry_points=False)
+    assert started == [] and SCHEDULER_KEY not in app.extensions
+    assert app.test_cli_runner().invoke(args=["goals", "plugins"]).exit_code == 0
+    assert started == []
+    client = app.test_client()
+    assert client.get("/api/goals/meta").status_code == 401
+    assert client.get("/no-such-page").status_code == 404
+    assert len(started) == 1
+    assert started[0].get_job(JOB_ID) is not None
+    assert start_scheduler(app) is started[0]  # a server hook after the fact: the same one
+    assert len(started) == 1

@@ -17,7 +17,7 @@ from typing import Any
 import conftest
 import pytest
 import sqlalchemy as sa
-from conftest import ApiClient, FakeHost, dump_tables, sales_goal
+from conftest import ApiClient, FakeHost, created, dump_tables, first_interval, sales_goal
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 
@@ -96,16 +96,6 @@ def source_log(db: SQLAlchemy) -> Iterator[sa.Table]:
     yield SOURCE_LOG
     db.session.rollback()
     SOURCE_LOG.metadata.drop_all(db.engine)
-
-
-def created(api: ApiClient, body: dict[str, Any]) -> dict[str, Any]:
-    response = api.post("/goals", json=body)
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def first_interval(api: ApiClient, goal_id: int) -> dict[str, Any]:
-    return api.get(f"/goals/{goal_id}/intervals").json[0]
 
 
 # --------------------------------------------------------------------------------------------

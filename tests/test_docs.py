@@ -62,6 +62,9 @@ OTHER_GOALS_NAMES = {
     "GOALS_TEST_DATABASE_URL",
     "GOALS_CI_PG_URL",
     "GOALS_SCHEDULER_ENABLE",
+    "GOALS_FUZZ_EXAMPLES",
+    "GOALS_FUZZ_STEPS",
+    "GOALS_FUZZ_RANDOM",
     "GOALS_SCREENSHOT_DIR",  # an environment variable of tests/test_browser.py
 }
 

@@ -263,6 +263,57 @@ def test_host_without_api_serves_the_goals_spec_and_docs(apps):
     assert "/api/goals/openapi.json" in docs.get_data(as_text=True)
 
 
+def _docs_asset_urls(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'(?:src|href)="([^"]+)"', html)
+
+
+@pytest.mark.parametrize(
+    ("config", "docs_url"),
+    [
+        ({}, "/api/goals/docs"),
+        ({"GOALS_URL_PREFIX": "/goals-api", "GOALS_OPENAPI_SWAGGER_UI_PATH": "ui/docs"}, None),
+        ({"GOALS_OPENAPI_URL_PREFIX": "/specs/goals/"}, "/specs/goals/docs"),
+    ],
+)
+def test_the_docs_page_is_served_with_local_swagger_ui_files(apps, config, docs_url):
+    """SPEC §8: /api/goals/docs works offline; its assets come from the installed
+    flask-swagger-ui package, served by the app, referenced relative to the page."""
+    from urllib.parse import urljoin, urlsplit
+
+    docs_url = docs_url or "/goals-api/ui/docs"
+    app, _ = new_host_app(apps, **config)
+    Goals(app, plugins=[FakeHost()], entry_points=False)
+    test_client = app.test_client()
+    page = test_client.get(docs_url)
+    assert page.status_code == 200
+    urls = _docs_asset_urls(page.get_data(as_text=True))
+    assert len(urls) == 3, urls
+    kinds = set()
+    for url in urls:
+        assert not urlsplit(url).netloc and not url.startswith("//"), url  # no CDN
+        absolute = urljoin(f"http://localhost{docs_url}", url)
+        asset = test_client.get(urlsplit(absolute).path)
+        assert asset.status_code == 200, absolute
+        assert asset.mimetype in ("text/javascript", "application/javascript", "text/css")
+        kinds.add(asset.mimetype)
+        if url.endswith("swagger-ui-bundle.js"):
+            assert b"SwaggerUIBundle" in asset.data
+        asset.close()
+    assert "text/css" in kinds and len(kinds) == 2
+    prefix = docs_url.rsplit("/", 2 if "ui/docs" in docs_url else 1)[0]
+    missing = test_client.get(f"{prefix}/swagger-ui/no-such-file.js")
+    assert missing.status_code == 404 and missing.json["code"] == 404
+
+
+def test_the_swagger_ui_url_may_point_elsewhere(apps):
+    app, _ = new_host_app(apps, GOALS_OPENAPI_SWAGGER_UI_URL="https://assets.example.com/sw/")
+    Goals(app, plugins=[FakeHost()], entry_points=False)
+    html = app.test_client().get("/api/goals/docs").get_data(as_text=True)
+    assert "https://assets.example.com/sw/swagger-ui-bundle.js" in _docs_asset_urls(html)
+
+
 def test_decimals_are_documented_as_strings(apps):
     app, _ = new_host_app(apps)
     Goals(app, plugins=[FakeHost()], entry_points=False)
@@ -353,6 +404,8 @@ class FakeDistribution:
 @pytest.fixture
 def installed(monkeypatch: pytest.MonkeyPatch) -> list[FakeEntryPoint]:
     """Entry points "installed" for this test (``importlib.metadata`` answers with them)."""
+    import flask_wiseparts_goals.migrations.runner  # noqa: F401  (alembic scans entry points on import)
+
     entry_points: list[FakeEntryPoint] = []
     monkeypatch.setattr(
         importlib.metadata, "distributions", lambda: [FakeDistribution(*entry_points)]
@@ -382,6 +435,54 @@ def test_entry_points_can_be_ignored(apps, installed):
     Goals(app, entry_points=False)
     assert Goals.state(app).plugin_manager.get_plugin("fake-host") is None
     assert client(app).get("/meta").status_code == 401
+
+
+def test_a_plugin_given_and_installed_is_registered_once(apps, installed):
+    """The host passes the plugin an installed package also advertises (SPEC §8): one
+    registration, not pluggy's ValueError; its hooks answer once."""
+    import types
+
+    module = types.ModuleType("acme_goals_plugin")
+    host = FakeHost()
+    module.goals_identity = host.goals_identity  # type: ignore[attr-defined]
+    installed.append(FakeEntryPoint("acme-module", module))
+    installed.append(FakeEntryPoint("acme-host", host))
+    app, _ = new_host_app(apps)
+    Goals(app, plugins=[module, host, host])
+    reset_tables(app)
+    pm = Goals.state(app).plugin_manager
+    names = [name for name, plugin in pm.list_name_plugin() if plugin in (module, host)]
+    assert len(names) == 2, names
+    assert pm.get_plugin("acme-host") is None  # already there under its plugins= name
+    assert len(pm.hook.goals_identity.get_hookimpls()) == 2
+    assert client(app).get("/meta").status_code == 200
+
+
+def test_flask_goals_plugins_lists_plugins_origins_and_hooks(apps, installed):
+    class MetricSource:
+        @hookimpl
+        def goals_collect_actuals(self, organization_id, category, queries):
+            return None
+
+    given = FakeHost()
+    installed.append(FakeEntryPoint("acme-metrics", MetricSource()))
+    installed.append(FakeEntryPoint("both", given))
+    app, _ = new_host_app(apps)
+    Goals(app, plugins=[given])
+    result = app.test_cli_runner().invoke(args=["goals", "plugins"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    heads = {line: lines[i + 1] for i, line in enumerate(lines) if not line.startswith(" ")}
+    assert heads["goals-defaults (built in)"] == (
+        "  hooks: goals_authorize, goals_business_days, goals_feature_enabled, goals_notify"
+    )
+    assert heads["acme-metrics (entry point of fake-goals-plugin)"] == (
+        "  hooks: goals_collect_actuals"
+    )
+    (fake_host,) = [head for head in heads if head.startswith("conftest.FakeHost")]
+    assert fake_host == "conftest.FakeHost (plugins=, entry point of fake-goals-plugin)"
+    assert "goals_identity" in heads[fake_host] and "goals_team_members" in heads[fake_host]
+    assert len(heads) == 3
 
 
 def test_a_hookimpl_without_spec_is_rejected(apps):

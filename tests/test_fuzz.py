@@ -1,72 +1,119 @@
 """Schema-driven fuzzing: schemathesis generates requests from the plugin's own OpenAPI spec.
 
 Every operation must answer without a 5xx and with a response that matches what the spec
-documents. The app runs in-process on SQLite with demo goals so ids in paths often exist.
-Bounded by ``GOALS_FUZZ_EXAMPLES`` (default 25 per operation) to keep CI fast.
+documents, as each role (admin, manager, rep: SPEC §6), on the suite's database (SQLite, or
+PostgreSQL with ``GOALS_TEST_DATABASE_URL``), with the test host reading its tables. Demo
+goals exist so that ids in paths often do; the stateful phase chains operations through the
+links schemathesis infers (a created goal's id feeds the operations on that goal).
+
+``GOALS_FUZZ_EXAMPLES`` (default 25 per operation and role) and ``GOALS_FUZZ_STEPS`` (default
+20 stateful scenarios per role) bound the run for CI.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from conftest import ApiClient, FakeHost, make_app, sales_goal  # noqa: E402
+from conftest import DATABASE_URL, ApiClient, FakeHost, _reset, make_app, sales_goal  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     missing_required_header,
     positive_data_acceptance,
 )
 
-from flask_wiseparts_goals.models import Base  # noqa: E402
-
 EXAMPLES = int(os.environ.get("GOALS_FUZZ_EXAMPLES", "25"))
+SCENARIOS = int(os.environ.get("GOALS_FUZZ_STEPS", "20"))
+ROLES = ("admin", "manager", "rep")
 
+# Excluded with reasons (docs/decisions.md):
+# - missing_required_header: a write without If-Match answers 428 Precondition Required
+#   (RFC 6585 §3), the status made for exactly that; the check expects 4xx like 400/422.
+# - positive_data_acceptance: the domain's rules span fields (the metric decides the decimals,
+#   the category the filters, period excludes start/end dates) and roles (a rep may not write),
+#   which JSON Schema cannot express; those 422s and 403s are asserted one by one elsewhere.
+EXCLUDED = [missing_required_header, positive_data_acceptance]
 
-def _app():
-    app = make_app(FakeHost(), SQLALCHEMY_DATABASE_URI="sqlite://")
-    with app.app_context():
-        Base.metadata.create_all(app.extensions["sqlalchemy"].engine)
-    api = ApiClient(app)
-    api.post(
-        "/goals",
-        json=sales_goal(team_id="team-a", split_by_team_members=True, split_into_subperiods=True),
-    )
-    api.post(
-        "/goals",
-        json={
-            "category": "activities",
-            "description": "Visits",
-            "period": "this_month",
-            "goal_mode": "per_business_day",
-            "daily_target": "2",
-        },
-    )
-    return app
-
-
-APP = _app()
+HOST = FakeHost()
+APP = make_app(HOST, SQLALCHEMY_DATABASE_URI=DATABASE_URL or "sqlite://")
+_reset(APP)
+with APP.app_context():
+    HOST.install(APP)  # before the first request (loading the spec below)
 schema = schemathesis.openapi.from_wsgi("/api/goals/openapi.json", APP)
-
-
-@schema.parametrize()
-@settings(
-    max_examples=EXAMPLES,
+FUZZ_SETTINGS = settings(
     # Reproducible in CI; set GOALS_FUZZ_RANDOM=1 to explore new inputs locally.
     derandomize=not os.environ.get("GOALS_FUZZ_RANDOM"),
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_api_conforms_to_its_spec(case):
-    case.call_and_validate(
-        headers={"X-User": "admin", **(case.headers or {})},
-        # Excluded with reasons (docs/decisions.md):
-        # - missing_required_header: a write without If-Match answers 428 Precondition Required
-        #   (RFC 6585 §3), the status made for exactly that; the check expects 4xx like 400/422.
-        # - positive_data_acceptance: the domain's rules span fields (the metric decides the
-        #   decimals, the category the filters, period excludes start/end dates), which JSON
-        #   Schema cannot express; those 422s are asserted one by one in test_goals_api.py.
-        excluded_checks=[missing_required_header, positive_data_acceptance],
+
+
+@pytest.fixture(scope="module", autouse=True)
+def demo_data() -> Iterator[None]:
+    """Fresh tables, the host's tables, and a few goals every role can see."""
+    _reset(APP)  # other modules' tests share the database
+    with APP.app_context():
+        HOST.reset_tables(APP)
+    api = ApiClient(APP)
+    for body in (
+        sales_goal(team_id="team-a", split_by_team_members=True, split_into_subperiods=True),
+        sales_goal(description="Organization-wide"),
+        {
+            "category": "activities",
+            "description": "Visits",
+            "period": "this_month",
+            "team_id": "team-a",
+            "goal_mode": "per_business_day",
+            "daily_target": "2",
+        },
+    ):
+        assert api.post("/goals", json=body).status_code == 201
+    yield
+    with APP.app_context():
+        APP.extensions["sqlalchemy"].engine.dispose()
+
+
+def _headers(user: str, case: Any) -> dict[str, str]:
+    """Speak as ``user``; writes carry ``If-Match: *`` so that they reach the domain rules
+    (without it each would stop at 428). Schemathesis' own headers win."""
+    headers = {"X-User": user}
+    if case.method.upper() in ("PUT", "PATCH", "DELETE"):
+        headers["If-Match"] = "*"
+    return {**headers, **(case.headers or {})}
+
+
+def _stateless(user: str) -> Any:
+    @schema.parametrize()
+    @settings(FUZZ_SETTINGS, max_examples=EXAMPLES)
+    def fuzz(case: Any) -> None:
+        case.call_and_validate(headers=_headers(user, case), excluded_checks=EXCLUDED)
+
+    return fuzz
+
+
+test_api_conforms_as_admin = _stateless("admin")
+test_api_conforms_as_manager = _stateless("manager")
+test_api_conforms_as_rep = _stateless("rep")
+
+
+@pytest.mark.parametrize("user", ROLES)
+def test_stateful_sequences_conform(user: str) -> None:
+    base = schema.as_state_machine()
+
+    class AsUser(base):  # type: ignore[misc,valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": _headers(user, case)}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            case.validate_response(response, excluded_checks=EXCLUDED)
+
+    AsUser.run(
+        settings=settings(
+            FUZZ_SETTINGS, max_examples=SCENARIOS, stateful_step_count=6, deadline=None
+        )
     )

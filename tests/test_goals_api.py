@@ -100,6 +100,7 @@ def test_create_returns_the_goal_with_every_field(api, db):
         "recurrence": None,
         "recurring_until": None,
         "source_goal_id": None,
+        "shortfall_policy": "none",
         "created_by": "admin",
         "created_at": None,
         "updated_at": None,

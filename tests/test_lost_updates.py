@@ -17,7 +17,7 @@ from typing import Any
 
 import conftest
 import pytest
-from conftest import ApiClient, FakeHost, make_app, sales_goal
+from conftest import ApiClient, FakeHost, created, first_interval, make_app, sales_goal
 from flask import Flask
 
 #: Enough to lose a barrier if a writer dies; never a timing assertion.
@@ -34,16 +34,6 @@ def app(host: FakeHost, tmp_path: Path) -> Iterator[Flask]:
         yield app
         app.extensions["sqlalchemy"].session.remove()
         app.extensions["sqlalchemy"].engine.dispose()
-
-
-def created(api: ApiClient, body: dict[str, Any]) -> dict[str, Any]:
-    response = api.post("/goals", json=body)
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def first_interval(api: ApiClient, goal_id: int) -> dict[str, Any]:
-    return api.get(f"/goals/{goal_id}/intervals").json[0]
 
 
 # --------------------------------------------------------------------------------------------

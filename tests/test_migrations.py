@@ -36,10 +36,10 @@ def test_upgrade_builds_the_models_schema_and_round_trips(app, db):
         connection.execute(sa.text("CREATE TABLE host_things (id INTEGER PRIMARY KEY)"))
     try:
         runner.upgrade(engine)
-        assert runner.current(engine) == "0002"
+        assert runner.current(engine) == "0003"
         assert _differences(engine) == []
         runner.downgrade(engine, "base")
-        assert goals_tables(engine) == {runner.VERSION_TABLE}
+        assert goals_tables(engine) == set()  # the version table too (SPEC §8)
         assert runner.current(engine) is None
         runner.upgrade(engine)
         assert _differences(engine) == []
@@ -57,8 +57,8 @@ def test_cli_upgrade_and_current(app, db):
     runner_cli = app.test_cli_runner()
     result = runner_cli.invoke(args=["goals", "db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "0002" in result.output
-    assert runner_cli.invoke(args=["goals", "db", "current"]).output.strip() == "0002"
+    assert "0003" in result.output
+    assert runner_cli.invoke(args=["goals", "db", "current"]).output.strip() == "0003"
     assert _differences(db.engine) == []
     _drop_everything(db.engine)
     Base.metadata.create_all(db.engine)

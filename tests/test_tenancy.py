@@ -17,6 +17,8 @@ team called ``team-a``: team ids are the host's opaque ids, unique per organizat
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -131,6 +133,8 @@ class Call:
     body: Any = None
     #: Writes needing If-Match send the resource's current ETag.
     if_match: bool = False
+    #: A ``text/csv`` body instead of JSON.
+    csv: str | None = None
 
 
 INTERVAL = "/goals/{goal_id}/intervals/{interval_id}"
@@ -167,6 +171,13 @@ EXPECTED: dict[tuple[str, str], list[Call]] = {
         )
     ],
     ("POST", INTERVAL + "/allocations/distribute"): [Call(GOAL_WRITE, body={"strategy": "equal"})],
+    ("POST", "/goals/{goal_id}/intervals/distribute"): [
+        Call(GOAL_WRITE, body={"strategy": "equal"})
+    ],
+    ("GET", "/goals/{goal_id}/targets.csv"): [Call(GOAL_READ)],
+    ("PUT", "/goals/{goal_id}/targets.csv"): [
+        Call(GOAL_WRITE, csv="interval_start,user_id,target\n")
+    ],
     ("GET", "/goals/{goal_id}/history"): [Call(GOAL_READ)],
     ("GET", "/goals/{goal_id}/progress"): [Call(GOAL_READ, {"as_of": AS_OF})],
     ("GET", "/widgets/team"): [
@@ -368,14 +379,23 @@ def test_tenancy_matrix(api, db, host, world, operation, caller) -> None:
         foreign_before = {t.organization_id: rows_of(db, t.organization_id) for t in foreign}
         host.asked.clear()
 
+        if call.csv is not None:
+            headers["Content-Type"] = "text/csv"
+            payload: dict[str, Any] = {"data": call.csv.encode()}
+        else:
+            payload = {"json": call.body}
         response = api.as_user(user).open(
-            method, path, query_string=call.query, json=call.body, headers=headers
+            method, path, query_string=call.query, headers=headers, **payload
         )
 
         expected = call.status[caller]
         described = f"{method} {path}?{call.query} as {caller}"
         assert response.status_code == expected, (described, response.get_data(as_text=True)[:500])
-        body = json.loads(response.get_data(as_text=True) or "null")
+        text = response.get_data(as_text=True)
+        if response.mimetype == "text/csv":
+            body = list(csv.reader(io.StringIO(text)))  # every cell is checked
+        else:
+            body = json.loads(text or "null")
         leaks = list(foreign_data(body, foreign))
         assert not leaks, (described, leaks)
         if user is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -151,14 +152,14 @@ def test_assets_are_served_locally(app, asset):
 
 def test_templates_and_assets_are_package_data():
     """pyproject's package-data globs cover every template and static file of the UI."""
-    text = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
-    globs = re.findall(r'"(ui/[^"]+)"', text)
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = config["tool"]["setuptools"]["package-data"]["flask_wiseparts_goals"]
     files = {
         p
         for p in (PACKAGE / "ui").rglob("*")
         if p.is_file() and p.suffix in {".html", ".js", ".css"}
     }
-    covered = {p for g in globs for p in PACKAGE.glob(g)}
+    covered = {p for g in globs for p in PACKAGE.glob(g) if p.is_file()}
     assert files and files <= covered
 
 

@@ -8,15 +8,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import marshmallow as ma
 import sqlalchemy as sa
 from flask import current_app, request
 from flask_smorest import Blueprint, Page
-from webargs.flaskparser import FlaskParser
+from flask_smorest import pagination as flask_smorest_pagination
+from marshmallow import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from ..exceptions import GoalsHTTPError, Unauthorized, UnsupportedMediaType
+from ..exceptions import (
+    BadRequest,
+    GoalsHTTPError,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 from ..services.context import MAX_ID, REQUEST_STORE, Context, today_in
+
+_smorest_pagination_schema = flask_smorest_pagination._pagination_parameters_schema_factory
 
 
 def goals_state() -> Any:
@@ -83,23 +94,80 @@ def handle_http_exception(error: HTTPException) -> tuple[dict[str, Any], int, di
     return payload, error.code or 500, headers
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object names the same key twice (JSON leaves the meaning open; we refuse it)."""
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise DuplicateKeyError(key)
+        result[key] = value
+    return result
+
+
 class JSONParser(FlaskParser):
-    """flask-smorest's parser, except that every body Python's JSON decoder refuses is a 400
+    """flask-smorest's parser, stricter: a body naming a key twice is a 400 naming the key
+    (Python's decoder silently keeps the last one), and every body the decoder refuses is a 400
     "Invalid JSON body": also an integer of more digits than Python converts (a ``ValueError``
     that is not a ``JSONDecodeError``) and nesting deeper than the recursion limit, which would
     otherwise escape as 500s."""
 
     def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            return missing
+        data = req.get_data(cache=True)
+        limit = req.max_content_length
+        if req.content_length is None and limit is not None and len(data) >= limit:
+            # A chunked body Werkzeug cut off at the limit (it raises only on a further read).
+            raise _too_large(limit)
         try:
-            return super()._raw_load_json(req)
+            return json.loads(data, object_pairs_hook=_refuse_duplicate_keys)
+        except DuplicateKeyError as error:
+            raise BadRequest(
+                f"The JSON body names the key {error.args[0]!r} more than once.",
+                errors={"json": [f"Duplicated key: {error.args[0]}."]},
+            ) from None
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise  # webargs' own handling (an empty body is no body)
         except (ValueError, RecursionError) as error:
             return self._handle_invalid_json_error(error, req)  # type: ignore[arg-type]
 
 
+#: The largest ``page`` a paginated endpoint takes (documented as ``maximum`` in the OpenAPI):
+#: beyond it a 422, not an OFFSET the database refuses.
+MAX_PAGE = 1_000_000
+
+
+def _bounded_pagination_schema(
+    def_page: int, def_page_size: int, def_max_page_size: int
+) -> type[ma.Schema]:
+    base = _smorest_pagination_schema(def_page, def_page_size, def_max_page_size)
+    return type(
+        base.__name__,
+        (base,),
+        {
+            "page": ma.fields.Integer(
+                load_default=def_page, validate=ma.validate.Range(min=1, max=MAX_PAGE)
+            )
+        },
+    )
+
+
 class GoalsBlueprint(Blueprint):
     ARGUMENTS_PARSER = JSONParser()
+
+    def paginate(self, *args: Any, **kwargs: Any) -> Any:
+        """flask-smorest's pagination with ``page`` bounded by :data:`MAX_PAGE`. flask-smorest
+        builds the query schema with a module-level factory and offers no hook for it; the
+        factory is swapped only while the decorator is built (at import, one thread)."""
+        factory = flask_smorest_pagination._pagination_parameters_schema_factory
+        flask_smorest_pagination._pagination_parameters_schema_factory = _bounded_pagination_schema
+        try:
+            return super().paginate(*args, **kwargs)
+        finally:
+            flask_smorest_pagination._pagination_parameters_schema_factory = factory
 
 
 def make_blueprint(name: str, description: str) -> Blueprint:
@@ -117,17 +185,47 @@ def _fix_allow_header(response: Any) -> Any:
     return fix_allow_header(response)
 
 
+def _takes_csv() -> bool:
+    """Whether the request's view reads a CSV body (a ``MethodView`` with ``csv_body``)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(getattr(view, "view_class", None), "csv_body", False))
+
+
 def _identify() -> None:
     context()
+    _limit_body()
     if (
         request.method in ("POST", "PUT", "PATCH")
         and request.content_length
         and not request.is_json
+        and not _takes_csv()
     ):
         raise UnsupportedMediaType(
             "Send the body as JSON (Content-Type: application/json).",
             errors={"json": ["Expected Content-Type application/json."]},
         )
+
+
+def _limit_body() -> None:
+    """``GOALS_MAX_BODY_BYTES``: a larger body is a 413 before anything reads it. A declared
+    ``Content-Length`` is checked here; a chunked body is cut off by Werkzeug while it is read
+    (``Request.max_content_length`` applies to this request only, not to the host's)."""
+    limit = current_app.config["GOALS_MAX_BODY_BYTES"]
+    if limit is None:
+        return
+    host_limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if host_limit is not None:
+        limit = min(limit, host_limit)
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        raise _too_large(limit)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The request body is larger than {limit} bytes.",
+        errors={"json": [f"At most {limit} bytes."]},
+    )
 
 
 class SelectPage(Page):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest.error_handler import ErrorSchema
 
-from ..exceptions import PreconditionFailed
+from ..exceptions import PreconditionFailed, UnsupportedMediaType, ValidationFailed
 from ..models import Goal, Interval
 from ..schemas.goals import ConfirmArgsSchema, IntervalSchema
 from ..schemas.targets import (
@@ -18,8 +18,11 @@ from ..schemas.targets import (
     DistributeResultSchema,
     DistributeSchema,
     IntervalUpdateSchema,
+    TargetsCsvArgsSchema,
+    TargetsCsvResultSchema,
 )
 from ..services.context import Context, load_goal
+from ..services.planning import export_targets_csv, import_targets_csv
 from ..services.targets import (
     copy_interval,
     current_allocations,
@@ -42,7 +45,7 @@ def _allocations_view(ctx: Context, goal: Goal, interval: Interval) -> dict[str,
     return {"interval": interval, "allocations": current_allocations(ctx, goal, interval)}
 
 
-def _check_optional_if_match(data: Any, schema: Any) -> None:
+def check_optional_if_match(data: Any, schema: Any) -> None:
     """POST writes accept an optional ``If-Match``: a stale one is a 412 like on PUT/PATCH."""
     if request.if_match:
         etag = blp._generate_etag(schema().dump(data))
@@ -94,7 +97,7 @@ class IntervalCopy(MethodView):
         ctx = context(confirm=confirm)
         with transaction(ctx):
             goal, interval = _interval(ctx, goal_id, interval_id, "allocate")
-            _check_optional_if_match(list(goal.intervals), lambda: IntervalSchema(many=True))
+            check_optional_if_match(list(goal.intervals), lambda: IntervalSchema(many=True))
             copy_interval(ctx, goal, interval)
         return list(goal.intervals)
 
@@ -154,7 +157,7 @@ class Distribute(MethodView):
         ctx = context(confirm=confirm)
         with transaction(ctx):
             goal, interval = _interval(ctx, goal_id, interval_id, "allocate")
-            _check_optional_if_match(_allocations_view(ctx, goal, interval), AllocationsSchema)
+            check_optional_if_match(_allocations_view(ctx, goal, interval), AllocationsSchema)
             outcome = distribute(ctx, goal, interval, data)
         return {
             **_allocations_view(ctx, goal, interval),
@@ -162,3 +165,76 @@ class Distribute(MethodView):
             "fell_back_to_equal": outcome.fell_back_to_equal,
             "notes": outcome.notes,
         }
+
+
+_CSV_EXAMPLE = "interval_start,user_id,target\r\n2026-01-01,,3000.00\r\n2026-01-01,rep,1000.00\r\n"
+
+
+def _csv_body() -> str:
+    """The request body as text: ``text/csv`` in UTF-8 (a spreadsheet's byte order mark is
+    ignored)."""
+    if request.mimetype != "text/csv":
+        raise UnsupportedMediaType(
+            "Send the file as CSV (Content-Type: text/csv).",
+            errors={"csv": ["Expected Content-Type text/csv."]},
+        )
+    try:
+        return request.get_data().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            {"1": {"_row": ["The file is not UTF-8 text."]}}, location="csv"
+        ) from None
+
+
+@blp.route("/goals/<goals_id:goal_id>/targets.csv")
+class TargetsCsv(MethodView):
+    #: PUT reads ``text/csv``, not JSON (see ``common._identify``).
+    csv_body = True
+
+    @blp.response(200, description="The goal's targets as CSV.", content_type="text/csv")
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The goal's targets as CSV.",
+                "content": {"text/csv": {"schema": {"type": "string"}, "example": _CSV_EXAMPLE}},
+            }
+        }
+    )
+    def get(self, goal_id: int) -> Response:
+        """Download the goal's targets: columns ``interval_start, user_id, target`` (or
+        ``daily_target`` for per-business-day goals). One row per interval with an empty
+        ``user_id`` (its aim or daily target; not for activity goals split by members), and
+        for a goal split by members one row per member in team order."""
+        ctx = context()
+        goal = load_goal(ctx, goal_id, "read")
+        return Response(
+            export_targets_csv(ctx, goal),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="goal-{goal.id}-targets.csv"'},
+        )
+
+    @blp.arguments(TargetsCsvArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, TargetsCsvResultSchema)
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "description": "The CSV file (UTF-8), with the columns of GET targets.csv.",
+            "content": {"text/csv": {"schema": {"type": "string"}, "example": _CSV_EXAMPLE}},
+        }
+    )
+    def put(self, goal_id: int, confirm: bool, dry_run: bool) -> dict[str, Any]:
+        """Upload targets as CSV (the file GET answers, edited): rows not in the file keep
+        their values. Every row is checked first: any error is a 422 naming each row (the
+        header is row 1), column and reason (``errors.csv.<row>.<column>``), and nothing is
+        written. Interval aims above the goal aim, or members' targets above their interval
+        aim, are a 409 stating the cascade, applied with ``confirm=true``. ``dry_run=true``
+        answers the same (the changes, or the 409) without writing. One transaction;
+        recorded in the history as ``import``."""
+        text = _csv_body()
+        ctx = context(confirm=confirm)
+        with transaction(ctx):
+            goal = load_goal(ctx, goal_id, "allocate")
+            rows, changes = import_targets_csv(ctx, goal, text)
+            if dry_run:
+                ctx.session.rollback()
+        return {"dry_run": dry_run, "rows": rows, "changes": changes}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -113,3 +114,60 @@ def distribute_copy(members: Sequence[str], source_value: Decimal) -> Distributi
 
 #: The strategies ``POST .../allocations/distribute`` accepts.
 STRATEGIES = ("equal", "proportional", "copy")
+
+
+# -- planning over intervals (SPEC §11) -------------------------------------------------------
+
+#: The strategies ``POST /goals/{id}/intervals/distribute`` accepts.
+INTERVAL_STRATEGIES = ("equal", "previous_year", "profile")
+
+#: ``Goal.shortfall_policy`` values.
+SHORTFALL_POLICIES = ("none", "next_interval", "spread_remaining")
+
+
+@dataclass(frozen=True)
+class Spread:
+    """An aim spread over positions (intervals), and whether the weights fell back to equal."""
+
+    values: list[Decimal]
+    fell_back_to_equal: bool = False
+
+
+def spread_by_weights(total: Decimal, weights: Sequence[Decimal], step: Decimal) -> Spread:
+    """``total`` in proportion to ``weights`` (largest remainder, ties to the earlier
+    position); the equal split when there is nothing to weigh (every weight 0)."""
+    try:
+        return Spread(largest_remainder(total, weights, step))
+    except ValueError:
+        return Spread(equal_split(total, len(weights), step), fell_back_to_equal=True)
+
+
+def year_before(start: date, end: date) -> tuple[date, date]:
+    """The same days one year earlier: 29 February becomes the 28th, and a range ending on
+    the last day of a month ends on the last day of that month a year earlier (February 2025
+    is compared with the whole of February 2024, all 29 days)."""
+
+    def shift(day: date) -> date:
+        try:
+            return day.replace(year=day.year - 1)
+        except ValueError:  # 29 February
+            return day.replace(year=day.year - 1, day=28)
+
+    earlier_end = shift(end)
+    if (end + timedelta(days=1)).day == 1:  # a month's last day
+        next_month = (earlier_end.replace(day=28) + timedelta(days=4)).replace(day=1)
+        earlier_end = next_month - timedelta(days=1)
+    return shift(start), earlier_end
+
+
+def shortfall_shares(
+    shortfall: Decimal, remaining: int, policy: str, step: Decimal
+) -> list[Decimal]:
+    """What each of the ``remaining`` later intervals receives of an ended interval's
+    ``shortfall``: all of it to the next one (``next_interval``), or the equal split over all
+    of them (``spread_remaining``); nothing under ``none`` or without a later interval."""
+    if remaining <= 0 or shortfall <= 0 or policy == "none":
+        return [Decimal(0)] * max(remaining, 0)
+    if policy == "next_interval":
+        return [shortfall] + [Decimal(0)] * (remaining - 1)
+    return equal_split(shortfall, remaining, step)

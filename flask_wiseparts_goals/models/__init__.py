@@ -8,6 +8,7 @@ Flask-SQLAlchemy session and engine, so goal writes join the host's transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -119,6 +120,13 @@ class Goal(Base):
     #: database (SQLite has no ``SELECT ... FOR UPDATE``).
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
+    # -- planning (SPEC §11) -------------------------------------------------------------
+    #: ``none``, ``next_interval`` or ``spread_remaining``: what happens to an ended
+    #: interval's shortfall (the planning job, :mod:`.services.planning`).
+    shortfall_policy: Mapped[str] = mapped_column(
+        sa.String(16), default="none", server_default="none"
+    )
+
     intervals: Mapped[list[Interval]] = relationship(
         back_populates="goal",
         order_by="Interval.start_date",
@@ -170,6 +178,14 @@ class Interval(Base):
     #: Per-business-day mode: the team's daily target (sum of members' daily targets when split).
     daily_target: Mapped[Decimal | None] = mapped_column(Amount)
 
+    # -- planning (SPEC §11) -------------------------------------------------------------
+    #: The aim the interval had when it started; ``None`` until then (see
+    #: :func:`freeze_originals`).
+    original_aim: Mapped[Decimal | None] = mapped_column(Amount)
+    #: When the planning job settled this interval's shortfall (carried it forward, or found
+    #: none); set at most once, by a compare-and-set UPDATE: the exactly-once guarantee.
+    shortfall_settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
     goal: Mapped[Goal] = relationship(back_populates="intervals")
     allocations: Mapped[list[Allocation]] = relationship(
         back_populates="interval",
@@ -181,6 +197,12 @@ class Interval(Base):
     @property
     def places(self) -> int:
         return self.goal.places
+
+    @property
+    def original_or_current_aim(self) -> Decimal:
+        """What responses show as ``original_aim``: the frozen aim, or (not started yet, or
+        started without any change since) the current one."""
+        return self.aim if self.original_aim is None else self.original_aim
 
     @property
     def allocated(self) -> Decimal | None:
@@ -214,12 +236,24 @@ class Allocation(Base):
     target: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0))
     daily_target: Mapped[Decimal | None] = mapped_column(Amount)
 
+    # -- planning (SPEC §11) -------------------------------------------------------------
+    #: The target the member had when the interval started; ``None`` until then.
+    original_target: Mapped[Decimal | None] = mapped_column(Amount)
+    #: Business days of this member in the interval when the host answers
+    #: ``goals_business_days`` per member (absences, part-time); ``None``: the interval's.
+    business_days: Mapped[int | None] = mapped_column()
+
     interval: Mapped[Interval] = relationship(back_populates="allocations")
     goal: Mapped[Goal] = relationship()
 
     @property
     def effective_target(self) -> Decimal:
         return self.target
+
+    @property
+    def original_or_current_target(self) -> Decimal:
+        """What responses show as ``original_target`` (see ``Interval.original_or_current_aim``)."""
+        return self.target if self.original_target is None else self.original_target
 
     @property
     def places(self) -> int:
@@ -251,4 +285,23 @@ class HistoryEntry(Base):
     interval_end: Mapped[date | None] = mapped_column(sa.Date)
 
 
-__all__ = ["Allocation", "Base", "Goal", "HistoryEntry", "Interval"]
+def freeze_originals(intervals: Iterable[Interval], today: date) -> None:
+    """Keep the aim (and members' targets) of every interval that has started on ``today``
+    and has no original yet (SPEC §11 "Original and current aim").
+
+    Called before and after every change of aims or targets (``tracked_write``), so an
+    interval's first change on or after its start keeps what it had before; and by the
+    planning job every day, so intervals nobody touches are frozen too. Until then the
+    current value *is* the original (no change happened since the start).
+    """
+    for interval in intervals:
+        if interval.start_date > today:
+            continue
+        if interval.original_aim is None:
+            interval.original_aim = interval.aim
+        for allocation in interval.allocations:
+            if allocation.original_target is None:
+                allocation.original_target = allocation.target
+
+
+__all__ = ["Allocation", "Base", "Goal", "HistoryEntry", "Interval", "freeze_originals"]

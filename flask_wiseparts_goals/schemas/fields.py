@@ -14,6 +14,35 @@ from ..domain.rules import MAX_VALUE, check_places
 #: What a decimal string looks like on the wire: ASCII digits, an optional sign and fraction.
 PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
+#: The one date format of the API (ISO 8601's extended calendar date).
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+#: The most ids one include/exclude or id list of a filter may name.
+MAX_FILTER_IDS = 1000
+
+
+class IsoDate(ma.fields.Date):
+    """A date as ``YYYY-MM-DD`` only. Python's ``date.fromisoformat`` (marshmallow's parser)
+    also takes ``20260101`` and ``2026-W01-1``; the API names one format so every client and
+    every log line reads the same."""
+
+    default_error_messages = {"invalid": "Not a valid date: use YYYY-MM-DD."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """``true``/``false`` (JSON booleans, or ``true``/``false``/``1``/``0`` in a query string).
+    marshmallow's own Boolean also takes ``yes``, ``on``, ``t``...: a typo like ``confirm=ye``
+    would then be an error but ``confirm=y`` a confirmation."""
+
+    truthy = {True, "true", "1"}
+    falsy = {False, "false", "0"}
+    default_error_messages = {"invalid": "Must be true or false."}
+
 
 class DecimalString(ma.fields.Decimal):
     """An exact decimal that travels as a JSON string (``"1234.50"``).
@@ -86,6 +115,16 @@ class TextField(ma.fields.String):
         return text
 
 
+class DescriptionField(TextField):
+    """Free text a person reads (a goal's description): not empty, not only whitespace."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not text.strip():
+            raise ma.ValidationError("Must not be empty or only whitespace.")
+        return text
+
+
 class HostIdField(TextField):
     """An opaque id of the host (user, team, customer...): 1 to 64 characters."""
 
@@ -99,3 +138,10 @@ def unique_list(values: list[Any]) -> None:
     duplicates = sorted(str(value) for value, count in Counter(values).items() if count > 1)
     if duplicates:
         raise ma.ValidationError(f"Duplicated values: {', '.join(duplicates)}.")
+
+
+def id_list(item: ma.fields.Field[Any], **kwargs: Any) -> ma.fields.List[Any]:
+    """A list of distinct ids, at most :data:`MAX_FILTER_IDS` (``maxItems`` in the OpenAPI)."""
+    return ma.fields.List(
+        item, validate=[ma.validate.Length(max=MAX_FILTER_IDS), unique_list], **kwargs
+    )

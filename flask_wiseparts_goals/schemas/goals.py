@@ -12,10 +12,18 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import EXCLUDE, RAISE, fields, validate, validates_schema
 
+from ..domain.distribution import SHORTFALL_POLICIES
 from ..domain.periods import Recurrence, Shortcut
 from ..domain.rules import Category, Channel, GoalMode, Metric
 from ..services.context import current_context, goal_permissions
-from .fields import DecimalString, HostIdField, TextField, unique_list
+from .fields import (
+    DecimalString,
+    DescriptionField,
+    HostIdField,
+    IsoDate,
+    StrictBoolean,
+    id_list,
+)
 
 
 class StrictSchema(ma.Schema):
@@ -24,8 +32,8 @@ class StrictSchema(ma.Schema):
 
 
 class IncludeExcludeSchema(StrictSchema):
-    include = fields.List(HostIdField(), load_default=list, validate=unique_list)
-    exclude = fields.List(HostIdField(), load_default=list, validate=unique_list)  # type: ignore[assignment]  # the JSON name; Schema.exclude is per instance
+    include = id_list(HostIdField(), load_default=list)
+    exclude = id_list(HostIdField(), load_default=list)  # type: ignore[assignment]  # the JSON name; Schema.exclude is per instance
 
     @validates_schema
     def _disjoint(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -47,23 +55,20 @@ class FiltersSchema(StrictSchema):
     customer_branches = fields.Nested(
         IncludeExcludeSchema, metadata={"description": "Every category."}
     )
-    wholesaler_branches = fields.List(
+    wholesaler_branches = id_list(
         HostIdField(),
         metadata={"description": "Sales and orders, only for goals without a team."},
-        validate=unique_list,
     )
-    activity_types = fields.List(
+    activity_types = id_list(
         HostIdField(),
         metadata={"description": "Activities (e.g. visit, inbound_call)."},
-        validate=unique_list,
     )
-    channels = fields.List(
+    channels = id_list(
         fields.String(validate=validate.OneOf([c.value for c in Channel])),
         metadata={"description": "Orders: phone, email, web, shop, social."},
-        validate=unique_list,
     )
-    verified_only = fields.Boolean(metadata={"description": "Activities: GPS-verified only."})
-    ordered_only = fields.Boolean(
+    verified_only = StrictBoolean(metadata={"description": "Activities: GPS-verified only."})
+    ordered_only = StrictBoolean(
         metadata={"description": "Orders: confirmed orders only (no quotes)."}
     )
 
@@ -79,7 +84,7 @@ _metric = fields.String(
         "quantity, margin; activities: count (set automatically)."
     },
 )
-_description = TextField(validate=validate.Length(min=1, max=200))
+_description = DescriptionField(validate=validate.Length(min=1, max=200))
 _aim = DecimalString(
     allow_none=True,
     metadata={
@@ -108,6 +113,15 @@ _recurrence = fields.String(
     allow_none=True,
     metadata={"description": "Activities: monthly, quarterly, semester or yearly."},
 )
+_shortfall_policy = fields.String(
+    validate=validate.OneOf(list(SHORTFALL_POLICIES)),
+    metadata={
+        "description": "Sales and orders: what happens to an ended interval's shortfall (aim "
+        "minus actual, when positive). none (default); next_interval: added to the next "
+        "interval; spread_remaining: split equally over the remaining intervals. Applied once "
+        "by the planning job, recorded in the history as carry_forward."
+    },
+)
 _period = fields.String(
     load_only=True,
     validate=validate.OneOf([s.value for s in Shortcut]),
@@ -124,19 +138,20 @@ class GoalUpdateSchema(StrictSchema):
     category = _category
     description = _description
     period = _period
-    start_date = fields.Date()
-    end_date = fields.Date()
+    start_date = IsoDate()
+    end_date = IsoDate()
     metric = _metric
     aim = _aim
     stretch_aim = _stretch
     team_id = _team
-    split_into_subperiods = fields.Boolean()
-    split_by_team_members = fields.Boolean()
+    split_into_subperiods = StrictBoolean()
+    split_by_team_members = StrictBoolean()
     goal_mode = _mode
     daily_target = _daily
     filters = fields.Nested(FiltersSchema)
     recurrence = _recurrence
-    recurring_until = fields.Date(allow_none=True)
+    recurring_until = IsoDate(allow_none=True)
+    shortfall_policy = _shortfall_policy
 
 
 class GoalCreateSchema(GoalUpdateSchema):
@@ -147,9 +162,9 @@ class GoalCreateSchema(GoalUpdateSchema):
         validate=_category.validate,
         metadata=_category.metadata,
     )
-    description = TextField(required=True, validate=_description.validate)
-    split_into_subperiods = fields.Boolean(load_default=False)
-    split_by_team_members = fields.Boolean(load_default=False)
+    description = DescriptionField(required=True, validate=_description.validate)
+    split_into_subperiods = StrictBoolean(load_default=False)
+    split_by_team_members = StrictBoolean(load_default=False)
     filters = fields.Nested(FiltersSchema, load_default=dict)
 
 
@@ -186,20 +201,21 @@ class GoalSchema(ma.Schema):
     id = fields.Integer(dump_only=True)
     category = _category
     description = fields.String()
-    start_date = fields.Date()
-    end_date = fields.Date()
+    start_date = IsoDate()
+    end_date = IsoDate()
     metric = _metric
     aim = DecimalString(metadata={"description": "The goal's target."})
     stretch_aim = DecimalString(allow_none=True)
     team_id = fields.String(allow_none=True)
-    split_into_subperiods = fields.Boolean()
-    split_by_team_members = fields.Boolean()
+    split_into_subperiods = StrictBoolean()
+    split_by_team_members = StrictBoolean()
     goal_mode = fields.String(allow_none=True)
     daily_target = DecimalString(allow_none=True)
     filters = fields.Nested(FiltersSchema)
     recurrence = fields.String(allow_none=True)
-    recurring_until = fields.Date(allow_none=True)
+    recurring_until = IsoDate(allow_none=True)
     source_goal_id = fields.Integer(allow_none=True)
+    shortfall_policy = _shortfall_policy
     created_by = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -217,14 +233,14 @@ class GoalListArgsSchema(ma.Schema):
 
     category = _category
     team_id = HostIdField()
-    active_on = fields.Date(metadata={"description": "Only goals whose range contains this day."})
+    active_on = IsoDate(metadata={"description": "Only goals whose range contains this day."})
 
 
 class ConfirmArgsSchema(ma.Schema):
     class Meta:
         unknown = EXCLUDE
 
-    confirm = fields.Boolean(
+    confirm = StrictBoolean(
         load_default=False,
         metadata={
             "description": "Accept a cascade (raising aims to the allocations) or a rebuild that "
@@ -236,8 +252,8 @@ class ConfirmArgsSchema(ma.Schema):
 class IntervalSchema(ma.Schema):
     id = fields.Integer()
     goal_id = fields.Integer()
-    start_date = fields.Date()
-    end_date = fields.Date()
+    start_date = IsoDate()
+    end_date = IsoDate()
     business_days = fields.Integer()
     aim = DecimalString(metadata={"description": "The interval's (effective) target."})
     daily_target = DecimalString(allow_none=True)
@@ -249,20 +265,28 @@ class IntervalSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "aim - allocated (split by members)."},
     )
+    original_aim = DecimalString(
+        attribute="original_or_current_aim",
+        dump_only=True,
+        metadata={
+            "description": "The aim the interval had when it started (kept when the aim "
+            "changes later, by people or by carry-forward); until it starts, the current aim."
+        },
+    )
 
 
 class CascadeIntervalSchema(ma.Schema):
     interval_id = fields.Integer()
-    start_date = fields.Date()
-    end_date = fields.Date()
+    start_date = IsoDate()
+    end_date = IsoDate()
     current_aim = DecimalString()
     allocated = DecimalString()
     proposed_aim = DecimalString()
 
 
 class DroppedValueSchema(ma.Schema):
-    interval_start = fields.Date()
-    interval_end = fields.Date()
+    interval_start = IsoDate()
+    interval_end = IsoDate()
     field = fields.String(metadata={"description": "aim or target"})
     user_id = fields.String(allow_none=True)
     value = DecimalString()

@@ -6,26 +6,26 @@ import marshmallow as ma
 from marshmallow import EXCLUDE, fields, validate
 
 from ..types import ENTITY_KINDS
-from .fields import HostIdField, TextField
+from .fields import HostIdField, IsoDate, StrictBoolean, TextField
 
 
 class PeriodSchema(ma.Schema):
-    start_date = fields.Date()
-    end_date = fields.Date()
+    start_date = IsoDate()
+    end_date = IsoDate()
 
 
 class CategoryMetaSchema(ma.Schema):
     category = fields.String()
     metrics = fields.List(fields.String())
     default_metric = fields.String(allow_none=True)
-    aim_editable = fields.Boolean()
+    aim_editable = StrictBoolean()
     filters = fields.List(fields.String())
     goal_modes = fields.List(fields.String())
     recurrences = fields.List(fields.String())
 
 
 class MetaSchema(ma.Schema):
-    today = fields.Date()
+    today = IsoDate()
     timezone = fields.String()
     categories = fields.List(fields.Nested(CategoryMetaSchema))
     channels = fields.List(fields.String())

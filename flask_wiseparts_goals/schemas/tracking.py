@@ -12,9 +12,9 @@ from marshmallow import EXCLUDE, fields, validate
 
 from ..domain.figures import Status
 from ..domain.rules import Category
-from .fields import DecimalString, HostIdField
+from .fields import DecimalString, HostIdField, IsoDate, StrictBoolean
 
-_as_of = fields.Date(
+_as_of = IsoDate(
     metadata={
         "description": "The day the figures are computed for (inclusive). Omitted: today in "
         "the caller's timezone."
@@ -86,8 +86,8 @@ class PeriodFiguresSchema(FiguresSchema):
     interval_id = fields.Integer(
         allow_none=True, metadata={"description": "Null for the goal's whole range."}
     )
-    start_date = fields.Date()
-    end_date = fields.Date()
+    start_date = IsoDate()
+    end_date = IsoDate()
     business_days = fields.Integer(metadata={"description": "Business days of the period."})
     business_days_elapsed = fields.Integer(
         metadata={"description": "Business days from the start up to and including as_of."}
@@ -100,7 +100,7 @@ class PeriodFiguresSchema(FiguresSchema):
 
 
 def _counted() -> fields.Boolean:
-    return fields.Boolean(
+    return StrictBoolean(
         metadata={
             "description": "Whether the member's results count in the goal's actual (a member "
             "of the team on as_of clipped into the period); false for an allocation holder "
@@ -130,17 +130,17 @@ class TrackedGoalSchema(ma.Schema):
     description = fields.String()
     metric = fields.String()
     team_id = fields.String(allow_none=True)
-    start_date = fields.Date()
-    end_date = fields.Date()
-    split_into_subperiods = fields.Boolean()
-    split_by_team_members = fields.Boolean()
+    start_date = IsoDate()
+    end_date = IsoDate()
+    split_into_subperiods = StrictBoolean()
+    split_by_team_members = StrictBoolean()
     goal_mode = fields.String(allow_none=True)
 
 
 class ActualsStateSchema(ma.Schema):
     """Whether actuals could be measured."""
 
-    actuals_available = fields.Boolean(
+    actuals_available = StrictBoolean(
         allow_none=True,
         metadata={
             "description": "false when no metric source answers the category or it failed; "
@@ -158,7 +158,7 @@ class ActualsStateSchema(ma.Schema):
 
 
 class ProgressSchema(ActualsStateSchema):
-    as_of = fields.Date()
+    as_of = IsoDate()
     goal = fields.Nested(TrackedGoalSchema)
     period = fields.Nested(PeriodProgressSchema)
     intervals = fields.List(fields.Nested(PeriodProgressSchema))
@@ -197,7 +197,7 @@ class MyWidgetCategorySchema(ActualsStateSchema):
 
 
 class TeamWidgetSchema(ma.Schema):
-    as_of = fields.Date()
+    as_of = IsoDate()
     team_id = fields.String(allow_none=True)
     categories = fields.List(
         fields.Nested(TeamWidgetCategorySchema),
@@ -206,7 +206,7 @@ class TeamWidgetSchema(ma.Schema):
 
 
 class MyWidgetSchema(ma.Schema):
-    as_of = fields.Date()
+    as_of = IsoDate()
     user_id = fields.String()
     categories = fields.List(
         fields.Nested(MyWidgetCategorySchema),

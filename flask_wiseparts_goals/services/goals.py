@@ -27,8 +27,9 @@ from ..models import Goal
 from ..types import AuthTarget
 from .context import Context, goal_target
 from .history import record_event
-from .structure import Dropped, rebuild
-from .targets import tracked_write
+from .planning import set_shortfall_policy
+from .structure import Dropped, rebuild, recompute_totals
+from .targets import check_bounds, tracked_write
 
 #: Fields whose change rebuilds intervals and allocations.
 STRUCTURE_FIELDS = (
@@ -169,9 +170,12 @@ def create_goal(ctx: Context, data: Mapping[str, Any]) -> Goal:
         timezone=ctx.identity.timezone or ctx.config["GOALS_DEFAULT_TIMEZONE"],
         created_by=ctx.identity.user_id,
     )
+    set_shortfall_policy(ctx, goal, data)
     goal.intervals = []
     with tracked_write(ctx, goal, "create"):
         rebuild(ctx, goal, settings)
+        recompute_totals(goal)  # the derived amounts are checked before the first flush
+        check_bounds(goal)
         ctx.session.add(goal)
         ctx.session.flush()
         record_event(ctx, goal, "goal", None, "created", "create")
@@ -237,6 +241,7 @@ def update_goal(ctx: Context, goal: Goal, data: Mapping[str, Any]) -> Goal:
     structure_changed = any(
         getattr(settings, name) != getattr(current, name) for name in STRUCTURE_FIELDS
     )
+    set_shortfall_policy(ctx, goal, data)
     with tracked_write(ctx, goal, "rebuild" if structure_changed else "manual"):
         old_aim = goal.aim
         goal.description = data.get("description", goal.description)

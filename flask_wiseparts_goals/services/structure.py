@@ -162,7 +162,9 @@ def recompute_totals(goal: Goal, intervals: Sequence[Interval] | None = None) ->
         for allocation in interval.allocations:
             if per_day:
                 allocation.daily_target = allocation.daily_target or ZERO
-                allocation.target = allocation.daily_target * days
+                # A member's own business days when the host answers per member (§11).
+                own = allocation.business_days
+                allocation.target = allocation.daily_target * (days if own is None else own)
             else:
                 allocation.daily_target = None
         if interval.allocations:

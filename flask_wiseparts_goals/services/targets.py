@@ -20,10 +20,10 @@ from ..domain.distribution import (
     distribute_proportional,
 )
 from ..domain.periods import Period
-from ..domain.rules import Category, GoalMode, check_places, places, step
+from ..domain.rules import MAX_VALUE, Category, GoalMode, check_places, places, step
 from ..exceptions import Conflict, MetricSourceError, NotFound, ValidationFailed
-from ..models import Allocation, Goal, Interval
-from ..types import ActualsQuery, Filters
+from ..models import Allocation, Goal, Interval, freeze_originals
+from ..types import ActualsQuery, ActualsResult, Filters
 from .context import Context
 from .history import record_changes, snapshot
 from .structure import members_on, recompute_totals
@@ -118,23 +118,68 @@ def enforce_aims(
     goal.stretch_aim = proposed_stretch
 
 
+def check_bounds(
+    goal: Goal, intervals: Sequence[Interval] | None = None, field_name: str | None = None
+) -> None:
+    """Every derived amount fits its column (SPEC §6 "Bounded numbers"): a daily target times
+    business days, a sum of allocations or a cascade beyond :data:`MAX_VALUE` is a 422 naming
+    the input at fault (default: ``daily_target`` on per-business-day goals, else ``aim``),
+    before anything is flushed (PostgreSQL would refuse the row with a 500; SQLite would
+    store it)."""
+    field_name = field_name or ("daily_target" if _per_day(goal) else "aim")
+    scope = goal.intervals if intervals is None else intervals
+    values: list[tuple[str, Decimal | None]] = [
+        ("the goal's aim", goal.aim),
+        ("the goal's stretch aim", goal.stretch_aim),
+    ]
+    for interval in scope:
+        values.append((f"the aim of {interval.start_date:%Y-%m}", interval.aim))
+        values.append((f"the daily target of {interval.start_date:%Y-%m}", interval.daily_target))
+        for allocation in interval.allocations:
+            values.append((f"the target of {allocation.user_id}", allocation.target))
+    for what, value in values:
+        if value is not None and abs(value) > MAX_VALUE:
+            raise ValidationFailed(
+                {
+                    field_name: [
+                        f"This would make {what} {_fmt(value, goal.places)}, above the maximum "
+                        f"{MAX_VALUE}."
+                    ]
+                }
+            )
+
+
 @contextmanager
 def tracked_write(
-    ctx: Context, goal: Goal, operation: str, *, intervals: Sequence[Interval] | None = None
+    ctx: Context,
+    goal: Goal,
+    operation: str,
+    *,
+    intervals: Sequence[Interval] | None = None,
+    field_name: str | None = None,
 ) -> Iterator[None]:
     """Around a change of aims or targets: derive totals, check (or cascade) the exceed rule,
-    then record history — the change under ``operation``, the cascade under ``"cascade"``.
+    check every derived amount fits its column, then record history — the change under
+    ``operation``, the cascade under ``"cascade"``.
 
     :param intervals: when the write touches only these intervals (and goal-level values),
         the other intervals' allocations are not read at all.
+    :param field_name: the input a 422 names when a derived amount is out of range (default:
+        ``daily_target`` on per-business-day goals, else ``aim``).
     """
     scope = None if intervals is None else list(intervals)
+    freeze_originals(goal.intervals if scope is None else scope, ctx.today)
     before = snapshot(goal, scope)
     aims_before = {id(interval): interval.aim for interval in goal.intervals}
     yield
+    from .planning import apply_member_calendars  # planning builds on this module
+
+    apply_member_calendars(ctx, goal, scope)
     recompute_totals(goal, scope)
+    freeze_originals(goal.intervals if scope is None else scope, ctx.today)  # new intervals
     changed = snapshot(goal, scope)
     enforce_aims(ctx, goal, scope, before=aims_before)
+    check_bounds(goal, scope, field_name)
     ctx.session.flush()
     record_changes(ctx, goal, before, operation, after=changed)
     record_changes(ctx, goal, changed, "cascade", after=snapshot(goal, scope))
@@ -286,7 +331,7 @@ def set_allocations(
         raise ValidationFailed({"allocations": errors})
     _members_or_422(ctx, goal, interval, [e["user_id"] for e in entries], "allocations")
     by_user = {a.user_id: a for a in current_allocations(ctx, goal, interval, attach=True)}
-    with tracked_write(ctx, goal, "manual", intervals=[interval]):
+    with tracked_write(ctx, goal, "manual", intervals=[interval], field_name="allocations"):
         for entry in entries:
             allocation = by_user[entry["user_id"]]
             if _per_day(goal):
@@ -351,7 +396,7 @@ def distribute(
             result = distribute_proportional(interval.aim, members, weights, unit, locked)
             outcome.fell_back_to_equal = result.fell_back_to_equal
         operation = "distribute"
-    with tracked_write(ctx, goal, operation, intervals=[interval]):
+    with tracked_write(ctx, goal, operation, intervals=[interval], field_name="strategy"):
         for user_id, value in result.values.items():
             _set_value(goal, by_user[user_id], value)
     return outcome
@@ -386,19 +431,7 @@ def _weights(
             interval_id=interval.id,
             filters=Filters.from_json(goal.filters),
         )
-        try:
-            with ctx.session.no_autoflush:  # the source queries the host's tables in this session
-                answer = ctx.hooks.collect_actuals(ctx.organization_id, goal.category, [query])
-        except Exception as error:
-            logger.exception(
-                "goals: the metric source failed for %s in organization %s",
-                goal.category,
-                ctx.organization_id,
-            )
-            raise MetricSourceError(
-                f"The metric source of the {goal.category} category failed; distribute by "
-                "targets, or try again later."
-            ) from error
+        answer = ask_metric_source(ctx, goal, [query], "distribute by targets, or try again later")
         if answer is None:
             outcome.notes.append(f"No metric source answers the {goal.category} category.")
             return {}
@@ -409,6 +442,25 @@ def _weights(
         outcome.notes.append("No preceding interval: nothing to weigh by.")
         return {}
     return {a.user_id: a.target for a in previous.allocations}
+
+
+def ask_metric_source(
+    ctx: Context, goal: Goal, queries: Sequence[ActualsQuery], advice: str
+) -> dict[str, ActualsResult] | None:
+    """One ``goals_collect_actuals`` call for a write that weighs by actuals; ``None`` when no
+    source answers the category. A failing source is a 502 (logged) ending in ``advice``."""
+    try:
+        with ctx.session.no_autoflush:  # the source queries the host's tables in this session
+            return ctx.hooks.collect_actuals(ctx.organization_id, goal.category, queries)
+    except Exception as error:
+        logger.exception(
+            "goals: the metric source failed for %s in organization %s",
+            goal.category,
+            ctx.organization_id,
+        )
+        raise MetricSourceError(
+            f"The metric source of the {goal.category} category failed; {advice}."
+        ) from error
 
 
 def interval_period(interval: Interval) -> Period:

@@ -128,6 +128,7 @@ class Batch:
         self.as_of = as_of
         self.thresholds = thresholds(ctx.config)
         self._calendars: dict[str | None, BusinessCalendar] = {}
+        self._member_calendars: dict[tuple[str | None, date, date, str], BusinessCalendar] = {}
         self._queries: dict[str, dict[str, ActualsQuery]] = defaultdict(dict)
         self._answers: dict[str, CategoryActuals] = {}
 
@@ -259,25 +260,53 @@ class Batch:
         actual: Decimal | None,
         *,
         stretch_aim: Decimal | None = None,
+        timeline: Timeline | None = None,
     ) -> dict[str, Any]:
-        """The JSON-ready figures of a slot, rounded for display."""
+        """The JSON-ready figures of a slot, rounded for display (on ``timeline``: a
+        member's own business days; default the slot's)."""
         goal = slot.goal
+        timeline = timeline or slot.timeline
         figures = compute_figures(
-            target, actual, slot.timeline, stretch_aim=stretch_aim, thresholds=self.thresholds
+            target, actual, timeline, stretch_aim=stretch_aim, thresholds=self.thresholds
         ).rounded(target_places=goal.places, actual_places=places(goal.metric))
         return {
             "interval_id": slot.interval_id,
             "start_date": slot.period.start,
             "end_date": slot.period.end,
-            "business_days": slot.timeline.total,
-            "business_days_elapsed": slot.timeline.elapsed,
-            "business_days_remaining": slot.timeline.remaining,
+            "business_days": timeline.total,
+            "business_days_elapsed": timeline.elapsed,
+            "business_days_remaining": timeline.remaining,
             **figures_json(figures),
         }
 
+    def member_timeline(self, slot: Slot, user_id: str) -> Timeline:
+        """The slot's timeline on the member's own business days (SPEC §11), when the host
+        answers ``goals_business_days`` per member; else the slot's own."""
+        hooks = self.ctx.hooks
+        if not hooks.member_calendars:
+            return slot.timeline
+        goal = slot.goal
+        key = (goal.team_id, goal.start_date, goal.end_date, user_id)
+        calendar = self._member_calendars.get(key)
+        if calendar is None:
+            days = hooks.business_days(
+                self.ctx.organization_id,
+                goal.team_id,
+                goal.start_date,
+                goal.end_date,
+                user_id=user_id,
+            )
+            calendar = self._member_calendars[key] = BusinessCalendar(days)
+        return Timeline.of(slot.period, self.as_of, calendar)
+
     def own_figures(self, slot: Slot, user_id: str, target: Decimal | None) -> dict[str, Any]:
         """A member's figures in the shape of a period's (the individual dashboard)."""
-        data = self.figures(slot, target, self.actual_of(slot, user_id))
+        data = self.figures(
+            slot,
+            target,
+            self.actual_of(slot, user_id),
+            timeline=self.member_timeline(slot, user_id),
+        )
         data["counted"] = slot.counts(user_id)
         return data
 
@@ -285,7 +314,7 @@ class Batch:
         goal = slot.goal
         actual = self.actual_of(slot, user_id)
         figures = compute_figures(
-            target, actual, slot.timeline, thresholds=self.thresholds
+            target, actual, self.member_timeline(slot, user_id), thresholds=self.thresholds
         ).rounded(target_places=goal.places, actual_places=places(goal.metric))
         data = figures_json(figures)
         del data["stretch_aim"], data["stretch_achievement_percent"]

@@ -203,9 +203,7 @@ def test_sales_goal_every_seed_step_as_a_manager(page: Page) -> None:
     page.get_by_role("radio", name="Sales").check()
     # A first submit with missing details: errors next to the fields, in plain words.
     page.get_by_role("button", name="Create goal").click()
-    expect(page.locator("#description-error")).to_have_text(
-        "Fill this in (at most 200 characters)."
-    )
+    expect(page.locator("#description-error")).to_have_text("This is required.")
     expect(page.get_by_label("Description")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#form-error")).not_to_contain_text("semantic")
     shoot(page, "create-field-errors")

@@ -171,9 +171,9 @@ class GoalCreateSchema(GoalUpdateSchema):
 class PermissionsSchema(ma.Schema):
     """What the caller may do with this goal, as ``goals_authorize`` answers for them."""
 
-    update = fields.Boolean(metadata={"description": "PATCH the goal and its intervals."})
-    delete = fields.Boolean(metadata={"description": "DELETE the goal."})
-    allocate = fields.Boolean(
+    update = StrictBoolean(metadata={"description": "PATCH the goal and its intervals."})
+    delete = StrictBoolean(metadata={"description": "DELETE the goal."})
+    allocate = StrictBoolean(
         metadata={"description": "Set, distribute and copy the members' targets."}
     )
 

@@ -72,7 +72,7 @@ class EntitySchema(ma.Schema):
 
 class EntitiesSchema(ma.Schema):
     kind = fields.String()
-    named = fields.Boolean(
+    named = StrictBoolean(
         metadata={
             "description": "False when no host plugin names this kind: the names are the "
             "ids themselves (and a search finds nothing)."

@@ -247,6 +247,7 @@ export function el(tag, attrs = {}, ...children) {
 const PLAIN = [
   [/^Missing data for required field\.?$/, "This is required."],
   [/^Field may not be null\.?$/, "This is required."],
+  [/^Must not be empty or only whitespace\.?$/, "This is required."],
   [/^Not a valid date\.?$/, "Enter a date."],
   [/^Not a valid (number|decimal)\.?$/i, "Enter a number, e.g. 1500 or 1500.50."],
   [/^Not a valid boolean\.?$/, "Choose yes or no."],

@@ -56,14 +56,13 @@ class Profile:
 
 
 PROFILES = {
-    # About 10 minutes on a shared 2-core machine with both databases.
+    # About 15 minutes on a shared 2-core machine with both databases.
     "full": Profile(
         tracking=team.FULL,
         growth_lines=200_000,
         growth_runs=9,
         distribute=bench_distribute.FULL,
-        # The module's own full run has 5,000 goals (several minutes per database alone).
-        recurrence=bench_recurrence.Size(goals=1_000, team_size=25, teams=50),
+        recurrence=bench_recurrence.FULL,
         load=bench_load.FULL,
     ),
     # One to two minutes.
@@ -200,21 +199,43 @@ def tracking_rows(size: team.Size, url: str, log: Log) -> tuple[list[dict[str, A
 
 
 def distribute_rows(size: bench_distribute.Size, url: str, log: Log) -> tuple[list[Any], Any]:
+    """Per strategy: the whole request (with its 1,000-row response) and the write path alone,
+    against the Core UPDATE of the same rows; and the write against UPDATE + history INSERT."""
     db = backend(url)
     log(f"{db}: distribute over {size.members} and {size.reference_members} members")
     result = bench_distribute.run(size, url)
-    rows = [
-        row(
-            f"distribute {strategy} ({size.members} members)",
-            db,
-            result[strategy]["median_s"],
-            result["floor_median_s"],
-            result[strategy]["statements"],
-            None,
-            statements_at_reference=result[strategy]["reference_statements"],
-        )
-        for strategy in ("equal", "proportional")
-    ]
+    rows = []
+    for strategy in ("equal", "proportional"):
+        figures = result[strategy]
+        common = {"statements_at_reference": figures["reference_statements"]}
+        rows += [
+            row(
+                f"distribute {strategy} ({size.members} m., request)",
+                db,
+                figures["median_s"],
+                result["floor_median_s"],
+                figures["statements"],
+                None,
+                **common,
+            ),
+            row(
+                f"distribute {strategy} ({size.members} m., write)",
+                db,
+                figures["write_median_s"],
+                result["floor_median_s"],
+                figures["statements"],
+                None,
+                **common,
+            ),
+            row(
+                "  same, floor incl. history rows",
+                db,
+                figures["write_median_s"],
+                result["floor_with_history_median_s"],
+                None,
+                None,
+            ),
+        ]
     return rows, result
 
 
@@ -228,12 +249,27 @@ def recurrence_rows(size: bench_recurrence.Size, url: str, log: Log) -> tuple[li
             db,
             result["job_s"],
             result["floor_s"],
-            f"{result['statements_per_clone']:.0f}/clone",
+            result["statements"],
             None,
             rows_written=result["rows"],
+            statements_per_clone=result["statements_per_clone"],
         )
     ]
     return rows, result
+
+
+def widest_progress_row(growth: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Progress of the growth run's widest goal (12 intervals x 400 members at 16x)."""
+    widest = max((r for r in growth if r["endpoint"] == "progress"), key=lambda r: r["factor"])
+    return row(
+        f"progress (12 int. x {widest['shown']}, growth {widest['factor']}x)",
+        widest["db"],
+        widest["median_s"],
+        widest.get("floor_median_s"),
+        widest["statements"],
+        widest["actuals_calls"],
+        payload_kib=widest["payload_kib"],
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,12 +283,12 @@ def _cell(value: Any, spec: str) -> str:
 
 def format_table(rows: Sequence[dict[str, Any]]) -> list[str]:
     lines = [
-        f"{'scenario':<40}{'db':<11}{'median ms':>10}{'floor ms':>10}{'ratio':>8}"
+        f"{'scenario':<46}{'db':<11}{'median ms':>10}{'floor ms':>10}{'ratio':>8}"
         f"{'SQL stmts':>11}{'actuals':>9}"
     ]
     for r in rows:
         lines.append(
-            f"{r['scenario']:<40}{r['db']:<11}{_cell(r['median_ms'], '.1f'):>10}"
+            f"{r['scenario']:<46}{r['db']:<11}{_cell(r['median_ms'], '.1f'):>10}"
             f"{_cell(r['floor_ms'], '.1f'):>10}{_cell(r['ratio'], '.1f'):>8}"
             f"{_cell(r['statements'], ''):>11}{_cell(r['actuals_calls'], ''):>9}"
         )
@@ -405,6 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 if got:
                     results["growth"].extend(got)
+                    results["scenarios"].append(widest_progress_row(got))
 
         if "load" in args.only:
             if bench_load.gunicorn_available():

@@ -19,9 +19,10 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Flask, request
@@ -29,7 +30,10 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
 
 from flask_wiseparts_goals import Goals, Identity, hookimpl
-from flask_wiseparts_goals.models import Allocation, Base
+from flask_wiseparts_goals.api.common import context, transaction
+from flask_wiseparts_goals.models import Allocation, Base, HistoryEntry, Interval
+from flask_wiseparts_goals.services.context import load_goal
+from flask_wiseparts_goals.services.targets import distribute, find_interval
 
 from .common import backend, counting
 
@@ -63,6 +67,9 @@ class Host:
         return self.members
 
 
+_ALLOCATION = cast(sa.Table, Allocation.__table__)
+
+
 class HostBase(DeclarativeBase):
     pass
 
@@ -91,9 +98,35 @@ def run(size: Size, url: str) -> dict[str, Any]:
     return result
 
 
+def _scramble(engine: sa.Engine, goal_id: int) -> None:
+    """Give every allocation of the goal a target of 1 to 7 (by position), so that the next
+    distribution changes every row (an equal split over equal values would write nothing) and
+    a proportional one has differing weights. Not timed."""
+    table = _ALLOCATION
+    with engine.begin() as connection:
+        connection.execute(
+            table.update().where(table.c.goal_id == goal_id).values(target=1 + table.c.position % 7)
+        )
+
+
+def _write(app: Flask, goal_id: int, interval_id: int, strategy: str) -> float:
+    """The distribute write path alone (no HTTP, no response): claim the goal, distribute,
+    check, record history, commit — what ``POST .../distribute`` does before rendering."""
+    with app.test_request_context("/", headers={"X-User": "admin"}):
+        started = time.perf_counter()
+        ctx = context()
+        with transaction(ctx):
+            goal = load_goal(ctx, goal_id, "allocate")
+            distribute(ctx, goal, find_interval(goal, interval_id), {"strategy": strategy})
+        elapsed = time.perf_counter() - started
+        app.extensions["sqlalchemy"].session.remove()
+    return elapsed
+
+
 def measure(url: str, members: int) -> dict[str, Any]:
-    """A yearly goal split by month and ``members``; each interval distributed by the API with
-    each strategy, then the floor: a Core executemany UPDATE of the same rows, per interval."""
+    """A yearly goal split by month and ``members``; each interval distributed with each
+    strategy by the API, then by the service alone; then the floors: a Core executemany UPDATE
+    of the same rows per interval, and the same UPDATE plus the INSERT of their history rows."""
     app = make_app(url, members)
     client = app.test_client()
     goal = client.post(
@@ -115,6 +148,7 @@ def measure(url: str, members: int) -> dict[str, Any]:
         engine = app.extensions["sqlalchemy"].engine
     result: dict[str, Any] = {"members": members, "intervals": len(intervals)}
     for strategy in ("equal", "proportional"):
+        _scramble(engine, goal["id"])
         times, counts = [], []
         for interval in intervals:
             path = (
@@ -126,38 +160,72 @@ def measure(url: str, members: int) -> dict[str, Any]:
                 times.append(time.perf_counter() - started)
             assert response.status_code == 200, response.json
             counts.append(len(statements))
+        _scramble(engine, goal["id"])
+        writes = [_write(app, goal["id"], interval["id"], strategy) for interval in intervals]
         result[strategy] = {
             "median_s": statistics.median(times),
+            "write_median_s": statistics.median(writes),
             "statements": max(counts),
             "runs": len(times),
         }
     with app.app_context():
-        rows = (
-            app.extensions["sqlalchemy"]
-            .session.execute(
-                sa.select(Allocation.id, Allocation.target).where(Allocation.goal_id == goal["id"])
+        session = app.extensions["sqlalchemy"].session
+        rows = session.execute(
+            sa.select(
+                Allocation.id,
+                Allocation.interval_id,
+                Allocation.user_id,
+                Allocation.target,
+                Interval.start_date,
+                Interval.end_date,
             )
-            .all()
-        )
-        table = Allocation.__table__
-        update = (
-            table.update()
-            .where(table.c.id == sa.bindparam("row_id"))
-            .values(target=sa.bindparam("new_target"))
-        )
-        app.extensions["sqlalchemy"].session.remove()
-        per_interval = len(rows) // len(intervals)
-        floor_times = []
-        for start in range(0, len(rows), per_interval):
-            parameters = [
-                {"row_id": row.id, "new_target": Decimal(row.target) + 1}
-                for row in rows[start : start + per_interval]
-            ]
-            started = time.perf_counter()
-            with engine.begin() as connection:
-                connection.execute(update, parameters)
-            floor_times.append(time.perf_counter() - started)
-        result["floor_median_s"] = statistics.median(floor_times)
+            .join(Interval, Interval.id == Allocation.interval_id)
+            .where(Allocation.goal_id == goal["id"])
+            .order_by(Allocation.interval_id, Allocation.position)
+        ).all()
+        session.remove()
+    table = _ALLOCATION
+    update = (
+        table.update()
+        .where(table.c.id == sa.bindparam("row_id"))
+        .values(target=sa.bindparam("new_target"))
+    )
+    history = cast(sa.Table, HistoryEntry.__table__)
+    per_interval = len(rows) // len(intervals)
+    floor_times, history_times = [], []
+    for start in range(0, len(rows), per_interval):
+        chunk = rows[start : start + per_interval]
+        parameters = [{"row_id": row.id, "new_target": Decimal(row.target) + 1} for row in chunk]
+        started = time.perf_counter()
+        with engine.begin() as connection:
+            connection.execute(update, parameters)
+        floor_times.append(time.perf_counter() - started)
+        now = datetime.now(UTC)
+        entries = [
+            {
+                "organization_id": "org",
+                "goal_id": goal["id"],
+                "interval_id": row.interval_id,
+                "interval_start": row.start_date,
+                "interval_end": row.end_date,
+                "user_id": row.user_id,
+                "field": "target",
+                "old_value": format(Decimal(row.target) + 1, "f"),
+                "new_value": format(Decimal(row.target) + 2, "f"),
+                "operation": "distribute",
+                "changed_by": "admin",
+                "changed_at": now,
+            }
+            for row in chunk
+        ]
+        parameters = [{"row_id": row.id, "new_target": Decimal(row.target) + 2} for row in chunk]
+        started = time.perf_counter()
+        with engine.begin() as connection:
+            connection.execute(update, parameters)
+            connection.execute(history.insert(), entries)
+        history_times.append(time.perf_counter() - started)
+    result["floor_median_s"] = statistics.median(floor_times)
+    result["floor_with_history_median_s"] = statistics.median(history_times)
     engine.dispose()
     return result
 
@@ -174,17 +242,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(
         f"distribute over {size.members} members x {result['intervals']} intervals ({result['db']})"
     )
+    floor, with_history = result["floor_median_s"], result["floor_with_history_median_s"]
     print(
-        f"{'strategy':<14}{'median ms':>11}{'floor ms':>10}{'ratio':>8}"
-        f"{'stmts':>7}{f'stmts@{size.reference_members}':>11}"
+        f"floors: Core UPDATE {floor * 1000:.1f} ms; Core UPDATE + history INSERT "
+        f"{with_history * 1000:.1f} ms"
     )
-    floor = result["floor_median_s"]
+    print(
+        f"{'strategy':<14}{'request ms':>11}{'ratio':>7}{'write ms':>10}{'ratio':>7}"
+        f"{'ratio+hist':>11}{'stmts':>7}{f'stmts@{size.reference_members}':>11}"
+    )
     for strategy in ("equal", "proportional"):
         row = result[strategy]
+        write = row["write_median_s"]
         print(
-            f"{strategy:<14}{row['median_s'] * 1000:>11.1f}{floor * 1000:>10.1f}"
-            f"{row['median_s'] / floor:>8.1f}{row['statements']:>7}"
-            f"{row['reference_statements']:>11}"
+            f"{strategy:<14}{row['median_s'] * 1000:>11.1f}{row['median_s'] / floor:>7.1f}"
+            f"{write * 1000:>10.1f}{write / floor:>7.1f}{write / with_history:>11.1f}"
+            f"{row['statements']:>7}{row['reference_statements']:>11}"
         )
         if row["statements"] != row["reference_statements"]:
             print(

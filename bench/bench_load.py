@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
+import json
 import os
 import socket
 import statistics
@@ -32,12 +33,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .common import counting, dispose
+from .load_floor import PAYLOADS_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -157,6 +160,7 @@ def prepare(url: str) -> dict[str, Any]:
                     "statements": len(statements),
                     "actuals_calls": len(calls),
                     "goals": goals,
+                    "payload": response.get_json(),
                 }
         finally:
             undo()
@@ -262,51 +266,96 @@ def gunicorn_available() -> bool:
     return probe.returncode == 0
 
 
+@contextmanager
+def serve(app_spec: str, directory: Path, size: Size, environment: dict[str, str]) -> Iterator[int]:
+    """``gunicorn -w N`` serving ``app_spec`` on a free port of 127.0.0.1, always stopped."""
+    port = free_port()
+    log = directory / f"gunicorn-{port}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(size.workers),
+        "--bind",
+        f"{HOST}:{port}",
+        "--log-level",
+        "warning",
+        app_spec,
+    ]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env={**os.environ, **environment},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_ready(process, port, log, timeout=60)
+            yield port
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _floor_path(name: str) -> str:
+    return "/" + name.replace("/", "-")
+
+
 def run(size: Size) -> dict[str, Any]:
-    """Seed, start gunicorn, drive every endpoint, always stop gunicorn."""
-    with tempfile.TemporaryDirectory(prefix="goals-bench-load-") as directory:
-        url = f"sqlite:///{Path(directory) / 'example.db'}"
+    """Seed, start gunicorn, drive every endpoint, always stop gunicorn; then the floor: bare
+    Flask serving each endpoint's JSON (as captured) under the same gunicorn config."""
+    with tempfile.TemporaryDirectory(prefix="goals-bench-load-") as tmp:
+        directory = Path(tmp)
+        url = f"sqlite:///{directory / 'example.db'}"
         started = time.perf_counter()
         prepared = prepare(url)
         setup = time.perf_counter() - started
-        port = free_port()
-        log = Path(directory) / "gunicorn.log"
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(size.workers),
-            "--bind",
-            f"{HOST}:{port}",
-            "--log-level",
-            "warning",
-            "example_app:create_app()",
-        ]
-        environment = {**os.environ, "EXAMPLE_DATABASE_URL": url}
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                command, cwd=REPO, env=environment, stdout=output, stderr=subprocess.STDOUT
+        endpoints: dict[str, Any] = {}
+        with serve(
+            "example_app:create_app()", directory, size, {"EXAMPLE_DATABASE_URL": url}
+        ) as port:
+            for name, path, user in ENDPOINTS:
+                # Warm-up: every worker imports, connects and compiles its queries.
+                drive(port, path, user, size.threads * 2, size.threads)
+                per_request = {
+                    k: v for k, v in prepared["per_request"][name].items() if k != "payload"
+                }
+                endpoints[name] = {
+                    "path": path,
+                    "user": user,
+                    **per_request,
+                    **drive(port, path, user, size.requests, size.threads),
+                }
+        payloads = directory / "floor.json"
+        payloads.write_text(
+            json.dumps(
+                {
+                    _floor_path(name)[1:]: prepared["per_request"][name]["payload"]
+                    for name, _, _ in ENDPOINTS
+                }
             )
-            try:
-                _wait_ready(process, port, log, timeout=60)
-                endpoints = {}
-                for name, path, user in ENDPOINTS:
-                    # Warm-up: every worker imports, connects and compiles its queries.
-                    drive(port, path, user, size.threads * 2, size.threads)
-                    endpoints[name] = {
-                        "path": path,
-                        "user": user,
-                        **prepared["per_request"][name],
-                        **drive(port, path, user, size.requests, size.threads),
-                    }
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        )
+        with serve(
+            "bench.load_floor:create_app()", directory, size, {PAYLOADS_ENV: str(payloads)}
+        ) as port:
+            for name, _, user in ENDPOINTS:
+                drive(port, _floor_path(name), user, size.threads * 2, size.threads)
+                floor = drive(port, _floor_path(name), user, size.requests, size.threads)
+                row = endpoints[name]
+                row["floor_requests_per_s"] = floor["requests_per_s"]
+                row["floor_p50_s"] = floor["p50_s"]
+                row["floor_errors"] = floor["errors"]
+                row["ratio"] = (
+                    floor["requests_per_s"] / row["requests_per_s"]
+                    if row["requests_per_s"]
+                    else None
+                )
         return {
             "server": f"gunicorn -w {size.workers} (sync) on {HOST}, example_app, SQLite",
             "threads": size.threads,
@@ -321,10 +370,12 @@ def run(size: Size) -> dict[str, Any]:
 
 def format_load(result: dict[str, Any]) -> list[str]:
     lines = [
+        "ratio = floor req/s / req/s: bare Flask serving the same JSON under the same gunicorn "
+        "config, in the same run",
         f"{result['server']}; {result['requests_per_endpoint']:,} requests per endpoint from "
         f"{result['threads']} client threads; {result['goals_created']} goals",
         f"{'endpoint':<14}{'goals':>6}{'ok':>7}{'errors':>7}{'req/s':>8}{'p50 ms':>9}"
-        f"{'p99 ms':>9}{'stmts':>7}{'actuals':>8}",
+        f"{'p99 ms':>9}{'stmts':>7}{'actuals':>8}{'floor req/s':>12}{'ratio':>7}",
     ]
     for name, row in result["endpoints"].items():
         p50 = "-" if row["p50_s"] is None else f"{row['p50_s'] * 1000:.1f}"
@@ -332,7 +383,8 @@ def format_load(result: dict[str, Any]) -> list[str]:
         lines.append(
             f"{name:<14}{row['goals']:>6}{row['ok']:>7}{row['errors']:>7}"
             f"{row['requests_per_s']:>8.1f}{p50:>9}{p99:>9}{row['statements']:>7}"
-            f"{row['actuals_calls']:>8}"
+            f"{row['actuals_calls']:>8}{row.get('floor_requests_per_s', 0):>12.1f}"
+            f"{row.get('ratio') or 0:>7.1f}"
         )
         if row["first_errors"]:
             lines.append(f"  ! errors: {', '.join(row['first_errors'])}")

@@ -143,7 +143,7 @@ def growth(
                 widget, widget_json = _request(
                     app, host, f"/api/goals/widgets/team?as_of={team.AS_OF}", runs
                 )
-                tracked = measure(app, host, size, floors=False)
+                tracked = measure(app, host, size)
             shown = sum(len(category["goals"]) for category in widget_json["categories"])
             for endpoint, figures, what in (
                 ("team widget", widget, f"{shown} goals"),

@@ -853,6 +853,7 @@ def test_statements_per_clone_do_not_grow_with_members(
             app,
             as_of=d("2026-04-01"),
             on_progress=lambda done, total: marks.append(len(statements)),
+            chunk_size=1,  # one goal per transaction: statements per goal
         )
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
@@ -871,6 +872,120 @@ def test_statements_per_clone_do_not_grow_with_members(
         sa.select(Allocation.goal_id, sa.func.count()).group_by(Allocation.goal_id)
     ).all()
     assert sorted(n for _, n in rows) == [15, 15, 75, 75]
+
+
+def test_statements_per_chunk_do_not_grow_with_its_goals(
+    app: Flask, api: ApiClient, db: SQLAlchemy
+) -> None:
+    """One chunk of 2 goals or of 6: the same statements (one claim, one read per table, one
+    UPDATE of the sources, one INSERT per table)."""
+    counts = []
+    for goals in (2, 6):
+        for _ in range(goals):
+            create(api)
+        statements: list[str] = []
+
+        def count(
+            conn: Any, cursor: Any, statement: str, *args: Any, sink: list[str] = statements
+        ) -> None:
+            if "host_" not in statement:  # the extension's own statements
+                sink.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            summary = run(app, as_of=d("2026-02-01"))
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        assert (summary.created, summary.failed) == (goals, 0)
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+
+
+def test_chunk_boundaries_clone_every_goal_exactly_once(
+    app: Flask, api: ApiClient, db: SQLAlchemy
+) -> None:
+    """5 due goals in chunks of 2 (the last one alone), each with a catch-up clone: every
+    period once, in order, and progress once per due goal."""
+    sources = [create(api, team_id=team) for team in ("team-a", "team-b") * 2 + ("team-a",)]
+    calls: list[tuple[int, int]] = []
+    summary = run(
+        app,
+        as_of=d("2026-03-01"),
+        chunk_size=2,
+        on_progress=lambda done, total: calls.append((done, total)),
+    )
+    assert (summary.created, summary.skipped, summary.failed) == (10, 0, 0)
+    assert calls == [(n, 5) for n in range(6)]
+    for source in sources:
+        february = clone_of(db, source)
+        assert february is not None and february.start_date == d("2026-02-01")
+        march = clone_of(db, february.id)
+        assert march is not None and march.start_date == d("2026-03-01")
+        assert march.recurrence == "monthly" and clone_of(db, march.id) is None
+    per_source = db.session.execute(
+        sa.select(Goal.source_goal_id, sa.func.count())
+        .where(Goal.source_goal_id.is_not(None))
+        .group_by(Goal.source_goal_id)
+    ).all()
+    assert len(per_source) == 10 and {n for _, n in per_source} == {1}
+
+
+def test_a_failing_goal_is_retried_alone_and_the_rest_of_its_chunk_commits(
+    app: Flask,
+    api: ApiClient,
+    db: SQLAlchemy,
+    host: RecurrenceHost,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The chunk rolls back, runs again without the goal at fault, then that goal alone, which
+    fails again: one failure counted, the others cloned."""
+    goals = [create(api, team_id=team) for team in ("team-a", "team-b", "team-a", "team-a")]
+    host.failing_teams = {"team-b"}
+    caplog.set_level(logging.INFO, logger="flask_wiseparts_goals")
+
+    summary = run(app, as_of=d("2026-02-01"))
+
+    assert (summary.created, summary.failed, summary.skipped) == (3, 1, 0)
+    assert summary.errors == [
+        f"goal {goals[1]}: RuntimeError: the calendar of team-b is unavailable"
+    ]
+    assert f"goal {goals[1]} failed in a chunk of 4" in caplog.text
+    assert clone_of(db, goals[1]) is None and goal(db, goals[1]).recurrence == "monthly"
+    for other in (goals[0], goals[2], goals[3]):
+        clone = clone_of(db, other)
+        assert clone is not None and len(clone.intervals) == 1
+        assert goal(db, other).recurrence is None
+    history = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(HistoryEntry)
+        .where(HistoryEntry.operation == "recurrence", HistoryEntry.field == "goal")
+    )
+    assert history == 3
+
+
+def test_many_failing_goals_end_up_one_per_transaction(
+    app: Flask,
+    api: ApiClient,
+    db: SQLAlchemy,
+    host: RecurrenceHost,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A hook down for most goals: three are isolated one by one, then the rest of the chunk
+    runs one goal per transaction; every failure counted once, the healthy goal cloned."""
+    failing = [create(api, team_id="team-b") for _ in range(6)]
+    healthy = create(api, team_id="team-a")
+    host.failing_teams = {"team-b"}
+    caplog.set_level(logging.INFO, logger="flask_wiseparts_goals")
+
+    summary = run(app, as_of=d("2026-02-01"))
+
+    assert (summary.created, summary.failed) == (1, 6)
+    assert sorted(summary.errors) == sorted(
+        f"goal {g}: RuntimeError: the calendar of team-b is unavailable" for g in failing
+    )
+    assert caplog.text.count("re-running the chunk without it") == 3
+    assert clone_of(db, healthy) is not None
+    assert all(clone_of(db, g) is None for g in failing)
 
 
 # -- exactly once when another runner wins ---------------------------------------------------
@@ -927,6 +1042,49 @@ def test_a_clone_made_meanwhile_by_another_runner_is_skipped(
         sa.select(HistoryEntry).where(HistoryEntry.operation == "recurrence")
     ).all()
     assert history == []
+
+
+def test_a_clone_made_meanwhile_fails_the_chunk_which_is_re_run_in_halves(
+    file_app: Flask, host: RecurrenceHost
+) -> None:
+    """The failing INSERT does not say which goal of the chunk was cloned meanwhile: the chunk
+    is re-run in halves, and the re-claim leaves that goal out (skipped)."""
+    api = ApiClient(file_app)
+    db = file_app.extensions["sqlalchemy"]
+    first, meanwhile, last = (create(api) for _ in range(3))
+    url = db.engine.url
+
+    def another_runner() -> None:
+        engine = sa.create_engine(url)
+        try:
+            with Session(engine) as session, session.begin():
+                session.add(
+                    Goal(
+                        organization_id=ORG,
+                        category="activities",
+                        description="Customer visits",
+                        metric="count",
+                        start_date=d("2026-02-01"),
+                        end_date=d("2026-02-28"),
+                        source_goal_id=meanwhile,
+                        created_by="admin",
+                    )
+                )
+        finally:
+            engine.dispose()
+
+    host.during_clone = another_runner
+    summary = run(file_app, as_of=d("2026-02-01"))
+    assert (summary.created, summary.skipped, summary.failed) == (2, 1, 0)
+    assert {clone.source_goal_id for clone in summary.clones} == {first, last}
+    clones = db.session.scalars(sa.select(Goal).where(Goal.source_goal_id == meanwhile)).all()
+    assert len(clones) == 1 and clones[0].created_by == "admin"
+    created = db.session.scalars(
+        sa.select(HistoryEntry.goal_id).where(
+            HistoryEntry.operation == "recurrence", HistoryEntry.field == "goal"
+        )
+    ).all()
+    assert sorted(created) == sorted(c.goal_id for c in summary.clones)
 
 
 # -- the scheduler -----------------------------------------------------------------------------

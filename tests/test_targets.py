@@ -6,13 +6,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from conftest import ApiClient, FakeHost, dump_tables, sales_goal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flask_wiseparts_goals import ActualsResult, hookimpl
 from flask_wiseparts_goals.domain.distribution import distribute_equal, distribute_proportional
-from flask_wiseparts_goals.models import Goal
+from flask_wiseparts_goals.models import Goal, HistoryEntry
 
 
 def team_goal(api: ApiClient, **overrides) -> dict:
@@ -475,3 +476,51 @@ def test_put_allocations_accepts_a_bare_list(api):
     response = api.write("PUT", path, json=[{"user_id": "u2", "target": "12.00"}])
     assert response.status_code == 200, response.json
     assert targets(api, goal["id"], interval["id"]) == ["0.00", "12.00", "0.00"]
+
+
+# -- bulk writes -----------------------------------------------------------------------------
+
+
+def test_distribute_updates_every_member_with_one_statement(api, host, db):
+    """The distribute write path: the same statements for 3 and 40 members; the stored
+    allocations' new targets go in one UPDATE (an executemany by primary key), history rows in
+    one INSERT; distributing again to the same values writes no allocation at all."""
+
+    def run(goal_id: int, interval_id: int) -> list[str]:
+        statements: list[str] = []
+
+        def listener(conn, cursor, statement, parameters, context, executemany):
+            if "host_" not in statement:  # the extension's own statements
+                statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            response = distribute(api, goal_id, interval_id, strategy="equal")
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listener)
+        assert response.status_code == 200, response.json
+        assert sum(Decimal(a["target"]) for a in response.json["allocations"]) == Decimal(1000)
+        return statements
+
+    counts = {}
+    for team, size in (("team-a", 3), ("team-b", 40)):
+        host.teams[team] = [f"m{team[-1]}{n:02d}" for n in range(size)]
+        response = api.post("/goals", json=sales_goal(team_id=team, split_by_team_members=True))
+        assert response.status_code == 201, response.json
+        goal = response.json
+        (interval,) = intervals_of(api, goal["id"])
+        statements = run(goal["id"], interval["id"])
+        updates = [
+            s for s in statements if s.lstrip().upper().startswith("UPDATE GOALS_ALLOCATION")
+        ]
+        assert len(updates) == 1
+        counts[size] = len(statements)
+        history = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(HistoryEntry)
+            .where(HistoryEntry.goal_id == goal["id"], HistoryEntry.operation == "distribute")
+        )
+        assert history == size  # every member's target went from 0
+        again = run(goal["id"], interval["id"])
+        assert not [s for s in again if "UPDATE goals_allocation" in s]
+    assert counts[3] == counts[40]

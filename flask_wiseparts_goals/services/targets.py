@@ -12,7 +12,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain.distribution import (
     distribute_copy,
@@ -25,7 +28,7 @@ from ..exceptions import Conflict, MetricSourceError, NotFound, ValidationFailed
 from ..models import Allocation, Goal, Interval, freeze_originals
 from ..types import ActualsQuery, ActualsResult, Filters
 from .context import Context
-from .history import record_changes, snapshot
+from .history import Snapshot, record_changes, snapshot
 from .structure import members_on, recompute_totals
 
 logger = logging.getLogger("flask_wiseparts_goals")
@@ -180,9 +183,44 @@ def tracked_write(
     changed = snapshot(goal, scope)
     enforce_aims(ctx, goal, scope, before=aims_before)
     check_bounds(goal, scope, field_name)
+    update_allocations(ctx, goal.intervals if scope is None else scope, before)
     ctx.session.flush()
     record_changes(ctx, goal, before, operation, after=changed)
     record_changes(ctx, goal, changed, "cascade", after=snapshot(goal, scope))
+
+
+_ALLOCATION = cast(sa.Table, Allocation.__table__)
+_UPDATE_ALLOCATION = (
+    sa.update(_ALLOCATION)
+    .where(_ALLOCATION.c.id == sa.bindparam("allocation_id"))
+    .values(target=sa.bindparam("new_target"), daily_target=sa.bindparam("new_daily"))
+)
+
+
+def update_allocations(ctx: Context, intervals: Sequence[Interval], before: Snapshot) -> int:
+    """Write the targets of stored allocations that differ from the ``before`` snapshot with
+    one ``executemany`` UPDATE by primary key, and mark those values stored in the ORM, so that
+    its flush writes only the rest (new allocations, interval and goal aims) instead of going
+    through its unit of work object by object. Returns how many rows were updated."""
+    rows = []
+    for interval in intervals:
+        start, end = interval.start_date, interval.end_date
+        for allocation in interval.allocations:
+            if allocation.id is None:  # new: the flush inserts it
+                continue
+            user_id = allocation.user_id
+            target, daily = allocation.target, allocation.daily_target
+            if (
+                before.get(("target", start, end, user_id)) == target
+                and before.get(("daily_target", start, end, user_id)) == daily
+            ):
+                continue
+            rows.append({"allocation_id": allocation.id, "new_target": target, "new_daily": daily})
+            set_committed_value(allocation, "target", target)
+            set_committed_value(allocation, "daily_target", daily)
+    if rows:
+        ctx.session.execute(_UPDATE_ALLOCATION, rows)
+    return len(rows)
 
 
 def find_interval(goal: Goal, interval_id: int) -> Interval:
@@ -403,10 +441,14 @@ def distribute(
 
 
 def _set_value(goal: Goal, allocation: Allocation, value: Decimal) -> None:
-    if _per_day(goal):
-        allocation.daily_target = value
+    """Inside :func:`tracked_write` only: a stored allocation's new value is set without the
+    ORM's change tracking (a thousand members would cost the flush a thousand objects to
+    inspect); :func:`update_allocations` writes it with the others in one statement."""
+    name = "daily_target" if _per_day(goal) else "target"
+    if allocation.id is None:
+        setattr(allocation, name, value)
     else:
-        allocation.target = value
+        set_committed_value(allocation, name, value)
 
 
 def _weights(

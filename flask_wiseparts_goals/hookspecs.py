@@ -18,6 +18,7 @@ from .types import (
     ActualsQuery,
     ActualsResult,
     AuthTarget,
+    Entity,
     Identity,
     LegacyTeamTargets,
     Membership,
@@ -177,4 +178,28 @@ def goals_team_memberships(
         measured day (``as_of`` clipped into the interval), for that interval only. When
         ``goals_team_members`` has no answer either, the members on a day are derived from
         this hook.
+    """
+
+
+# -- names for the goal UI -------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def goals_entities(
+    organization_id: str,
+    kind: str,
+    ids: Sequence[str] | None = None,
+    search: str | None = None,
+    limit: int = 50,
+) -> Sequence[Entity | Mapping[str, Any]] | None:
+    """Names of the host's ids, for pickers and labels (optional, firstresult).
+
+    :param kind: ``user``, ``team``, ``brand``, ``brand_family``, ``customer``,
+        ``customer_branch``, ``wholesaler_branch`` or ``activity_type``.
+    :param ids: name exactly these ids (labels of a stored goal); ``None``: any.
+    :param search: a case-insensitive part of the name or id a person typed; ``None``: any.
+    :param limit: at most this many entities, best matches first.
+    :return: :class:`~flask_wiseparts_goals.types.Entity` values (or mappings with ``id`` and
+        ``name``) of the organization, or ``None`` to defer.
+    :default: none: asked for ids, the UI shows the ids themselves; a search finds nothing.
     """

@@ -23,6 +23,7 @@ from .types import (
     ActualsQuery,
     ActualsResult,
     AuthTarget,
+    Entity,
     Identity,
     LegacyTeamTargets,
     Membership,
@@ -270,6 +271,27 @@ class HostHooks:
                 None if value is None else MetricCapabilities.from_value(value)
             )
         return self._capabilities[key]
+
+    def entities(
+        self,
+        organization_id: str,
+        kind: str,
+        *,
+        ids: Sequence[str] | None = None,
+        search: str | None = None,
+        limit: int = 50,
+    ) -> list[Entity] | None:
+        """The host's names for ``kind`` (``None`` when no plugin names this kind)."""
+        answer = self.pm.hook.goals_entities(
+            organization_id=organization_id,
+            kind=kind,
+            ids=None if ids is None else list(ids),
+            search=search,
+            limit=limit,
+        )
+        if answer is None:
+            return None
+        return [Entity.from_value(value) for value in answer]
 
     def notify(self, organization_id: str, notification: Notification) -> None:
         self.pm.hook.goals_notify(organization_id=organization_id, notification=notification)

@@ -27,6 +27,8 @@ class Identity:
         (a user reads the organization-wide goals and those of their teams). ``None`` means
         unknown: the default rule then lets the user read only organization-wide goals.
     :param roles: free-form role names for the host's own ``goals_authorize``.
+    :param currency: ISO 4217 code of the organization's money (``"EUR"``), shown by the UI
+        next to money figures; ``None``: ``GOALS_CURRENCY``.
     """
 
     user_id: str
@@ -34,6 +36,7 @@ class Identity:
     timezone: str | None = None
     team_ids: frozenset[str] | None = None
     roles: frozenset[str] = frozenset()
+    currency: str | None = None
 
     @classmethod
     def from_value(cls, value: Identity | Mapping[str, Any]) -> Identity:
@@ -47,6 +50,7 @@ class Identity:
             timezone=str(data["timezone"]) if data.get("timezone") else None,
             team_ids=None if team_ids is None else frozenset(str(t) for t in team_ids),
             roles=frozenset(str(r) for r in data.get("roles") or ()),
+            currency=str(data["currency"]) if data.get("currency") else None,
         )
 
 
@@ -328,3 +332,36 @@ class Membership:
         if not isinstance(start, date) or not (end is None or isinstance(end, date)):
             raise HookAnswerError(f"{hook} returned a membership without dates: {value!r}.")
         return cls(user_id=host_id(user_id, hook), start=start, end=end)
+
+
+# -- names for the UI (goals_entities) ------------------------------------------------------
+
+#: The kinds of host ids that ``goals_entities`` names.
+ENTITY_KINDS = (
+    "user",
+    "team",
+    "brand",
+    "brand_family",
+    "customer",
+    "customer_branch",
+    "wholesaler_branch",
+    "activity_type",
+)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A host id with the name people know it by, as ``goals_entities`` returns it.
+
+    :param id: the host's opaque id (what goals store, e.g. in filters).
+    :param name: what a person reads ("Bosch", "Autohaus Müller").
+    """
+
+    id: str
+    name: str
+
+    @classmethod
+    def from_value(cls, value: Entity | Mapping[str, Any]) -> Entity:
+        if isinstance(value, Entity):
+            return value
+        return cls(id=str(value["id"]), name=str(value.get("name") or value["id"]))

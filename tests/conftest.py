@@ -63,6 +63,17 @@ class FakeHost:
     memberships: dict[str, list[tuple[str, date, date | None]]] = field(default_factory=dict)
     #: Whether the host implements ``goals_team_memberships`` (else it answers ``None``).
     answers_memberships: bool = True
+    #: Names for ``goals_entities``: organization → kind → id → name.
+    names: dict[str, dict[str, dict[str, str]]] = field(
+        default_factory=lambda: {
+            ORG: {
+                "user": {"admin": "Ada Admin", "manager": "Max Manager", "rep": "Rita Rep"},
+                "team": {"team-a": "Team A", "team-b": "Team B"},
+                "brand": {"brand-bosch": "Bosch", "brand-mahle": "Mahle", "brand-febi": "Febi"},
+            },
+            OTHER_ORG: {"brand": {"brand-bosch-x": "Bosch (other org)"}},
+        }
+    )
     calls: list[tuple[str, Any]] = field(default_factory=list)
 
     #: Set by :meth:`install`: the hooks then read the host's tables in the request's session.
@@ -91,7 +102,15 @@ class FakeHost:
 
     def _snapshot(self) -> Any:
         return copy.deepcopy(
-            (self.users, self.teams, self.holidays, self.timezone, self.absences, self.memberships)
+            (
+                self.users,
+                self.teams,
+                self.holidays,
+                self.timezone,
+                self.absences,
+                self.memberships,
+                self.names,
+            )
         )
 
     def sync(self) -> None:
@@ -101,7 +120,7 @@ class FakeHost:
         session = current_app.extensions["sqlalchemy"].session
         for table in reversed(HOST_METADATA.sorted_tables):
             session.execute(sa.delete(table))
-        users, teams, holidays, timezone, absences, dated = snapshot
+        users, teams, holidays, timezone, absences, dated, names = snapshot
         if users:
             session.execute(
                 sa.insert(HOST_USERS),
@@ -137,6 +156,14 @@ class FakeHost:
         ]
         if dated_rows:
             session.execute(sa.insert(HOST_TEAM_MEMBERSHIPS), dated_rows)
+        entities = [
+            {"organization_id": org, "kind": kind, "id": entity_id, "name": name}
+            for org, kinds in names.items()
+            for kind, named in kinds.items()
+            for entity_id, name in named.items()
+        ]
+        if entities:
+            session.execute(sa.insert(HOST_ENTITIES), entities)
         session.commit()
         self._synced = snapshot
 
@@ -284,6 +311,26 @@ class FakeHost:
             return None  # the default: Monday to Friday
         return [day for day in weekdays(Period(start, end)) if day not in holidays]
 
+    @hookimpl
+    def goals_entities(self, organization_id, kind, ids, search, limit):
+        if not self.installed:
+            return None
+        query = sa.select(HOST_ENTITIES.c.id, HOST_ENTITIES.c.name).where(
+            HOST_ENTITIES.c.organization_id == organization_id, HOST_ENTITIES.c.kind == kind
+        )
+        if ids is not None:
+            query = query.where(HOST_ENTITIES.c.id.in_(ids))
+        if search:
+            pattern = f"%{search.lower()}%"
+            query = query.where(
+                sa.or_(
+                    sa.func.lower(HOST_ENTITIES.c.name).like(pattern),
+                    sa.func.lower(HOST_ENTITIES.c.id).like(pattern),
+                )
+            )
+        rows = self._session().execute(query.order_by(HOST_ENTITIES.c.name).limit(limit))
+        return [{"id": row.id, "name": row.name} for row in rows]
+
 
 class MemberCalendarHost(FakeHost):
     """A host that answers ``goals_business_days`` per member too (its ``absences``)."""
@@ -293,7 +340,8 @@ class MemberCalendarHost(FakeHost):
         return self.days_of(start, end, user_id)
 
 
-#: The fake host's own tables (not goals_*): users, teams, memberships, holidays, settings.
+#: The fake host's own tables (not goals_*): users, teams, memberships, holidays, settings,
+#: absences, entity names.
 HOST_METADATA = sa.MetaData()
 HOST_USERS = sa.Table(
     "host_users",
@@ -333,6 +381,15 @@ HOST_SETTINGS = sa.Table(
     HOST_METADATA,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("timezone", sa.String(64)),
+)
+
+HOST_ENTITIES = sa.Table(
+    "host_entities",
+    HOST_METADATA,
+    sa.Column("organization_id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
 )
 
 

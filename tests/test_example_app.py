@@ -496,6 +496,7 @@ def test_identity_from_header(ctx: Flask) -> None:
         timezone="Europe/Berlin",
         team_ids=frozenset({"acme-north"}),
         roles=frozenset({"rep"}),
+        currency="EUR",
     )
 
 
@@ -820,3 +821,28 @@ def test_seed_creates_demo_goals_through_the_api(ctx: Flask) -> None:
     )
     assert [c["category"] for c in widget["categories"]] == ["sales", "orders", "activities"]
     assert all(c["actuals_available"] for c in widget["categories"])
+
+
+def test_names_for_the_goal_ui(ctx: Flask) -> None:
+    """goals_entities: users and teams by name, filter ids named after the id, per tenant."""
+    with ctx.test_request_context():
+        brands = plugin.goals_entities(
+            organization_id="acme", kind="brand", ids=None, search="bos", limit=50
+        )
+        assert brands == [{"id": "brand-bosch", "name": "Bosch"}]
+        customers = plugin.goals_entities(
+            organization_id="acme",
+            kind="customer",
+            ids=["cust-autohaus-mueller", "cust-unknown"],
+            search=None,
+            limit=50,
+        )
+        assert customers == [{"id": "cust-autohaus-mueller", "name": "Autohaus Mueller"}]
+        teams = plugin.goals_entities(
+            organization_id="globex", kind="team", ids=["acme-north"], search=None, limit=50
+        )
+        assert teams == []
+        users = plugin.goals_entities(
+            organization_id="acme", kind="user", ids=None, search="anna", limit=5
+        )
+        assert users == [{"id": "acme-rep-anna", "name": "Anna Albers"}]

@@ -140,6 +140,11 @@ class Call:
 INTERVAL = "/goals/{goal_id}/intervals/{interval_id}"
 EXPECTED: dict[tuple[str, str], list[Call]] = {
     ("GET", "/meta"): [Call(EVERYONE)],
+    # Names come from goals_entities, asked for the caller's organization only.
+    ("GET", "/meta/entities"): [
+        Call(EVERYONE, {"kind": "team"}),
+        Call(EVERYONE, {"kind": "brand", "search": "bosch"}),
+    ],
     ("GET", "/goals"): [Call(EVERYONE), Call(EVERYONE, {"team_id": "team-a"})],
     # Writes land in the caller's organization: the other admin creates in its own team-a.
     ("POST", "/goals"): [

@@ -9,9 +9,10 @@ from flask.views import MethodView
 from ..domain.distribution import STRATEGIES
 from ..domain.periods import Recurrence, Shortcut, resolve_shortcut
 from ..domain.rules import Category, Channel, GoalMode, default_metric
-from ..schemas.meta import MetaSchema
+from ..schemas.meta import EntitiesSchema, EntityArgsSchema, MetaSchema
 from ..services.capabilities import category_offer
 from ..services.goals import category_enabled
+from ..services.names import entity_names
 from .common import context, make_blueprint
 
 blp = make_blueprint("meta", "What the goal form offers: categories, metrics, shortcuts.")
@@ -61,3 +62,17 @@ class Meta(MethodView):
             },
             "distribution_strategies": list(STRATEGIES),
         }
+
+
+@blp.route("/meta/entities")
+class Entities(MethodView):
+    @blp.arguments(EntityArgsSchema, location="query")
+    @blp.response(200, EntitiesSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Names of the host's ids for pickers and labels, from the ``goals_entities`` hook.
+
+        ``ids`` names exactly those ids (an id the host does not know keeps its id as name);
+        ``search`` finds entities whose name or id contains the text. Without a host plugin
+        answering, ``named`` is false, each asked id is its own name and a search finds nothing.
+        """
+        return entity_names(context(), **args)

@@ -2,7 +2,8 @@
 
 It owns its tables (:mod:`.models`), answers every Goals hook from them (:mod:`.plugin`), knows
 who is calling (:mod:`.auth`) and can fill itself with demo data (``flask --app example_app
-seed``). Everything goal-related is served by the extension under ``/api/goals``.
+seed``). Everything goal-related is served by the extension: the REST API under
+``/api/goals`` and the goal pages under ``/goals`` (``GOALS_UI_ENABLED``), in this host's layout.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import Flask
 
 from flask_wiseparts_goals import Goals
 
+from . import actuals
 from .inbox import bp as inbox_bp
 from .models import db
 from .pages import bp as pages_bp
@@ -32,6 +34,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=os.environ.get("EXAMPLE_SECRET_KEY", "example-app-demo-only"),
         # The recurrence job runs from `flask goals ...`/cron in the demo, not in web workers.
         GOALS_SCHEDULER_ENABLED=False,
+        # The package's goal pages, inside this host's layout.
+        GOALS_UI_ENABLED=True,
+        GOALS_UI_BASE_TEMPLATE="base.html",
         # The API docs' "Authorize" button: pick a demo user by id (X-User-Id), or sign in
         # on / first and the docs page uses the session cookie.
         GOALS_API_SPEC_OPTIONS={
@@ -54,7 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             _default_sqlite(app)
         )
     db.init_app(app)
-    Goals(app, plugins=[ExampleHostPlugin()])
+    Goals(app, plugins=[ExampleHostPlugin(), actuals.source])
     app.cli.add_command(seed_command)
     app.register_blueprint(pages_bp)
     app.register_blueprint(inbox_bp)

@@ -18,29 +18,36 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from flask_wiseparts_goals import (
-    ActualsQuery,
-    ActualsResult,
     AuthTarget,
     Identity,
     LegacyTeamTargets,
+    Membership,
     hookimpl,
 )
 from flask_wiseparts_goals import Notification as GoalsNotification
 
-from . import actuals
 from .auth import current_user
 from .models import (
+    ACTIVITY_TYPES,
+    Activity,
     Holiday,
     LegacyMemberTarget,
     LegacyTeamSetting,
     Notification,
+    Order,
     Organization,
+    SalesLine,
     Team,
     TeamMembership,
+    TeamWarehouse,
+    User,
     db,
 )
 
 logger = logging.getLogger("example_app")
+
+#: The demo organizations' money, by country (a real host stores it per organization).
+CURRENCIES = {"DE": "EUR", "AT": "EUR", "US": "USD", "GB": "GBP", "CH": "CHF"}
 
 WRITE_ACTIONS = frozenset({"create", "update", "delete", "allocate"})
 
@@ -92,6 +99,7 @@ class ExampleHostPlugin:
             timezone=organization.timezone or "UTC",
             team_ids=frozenset(team_ids),
             roles=frozenset({user.role}),
+            currency=CURRENCIES.get(organization.country or ""),
         )
 
     @hookimpl
@@ -151,6 +159,26 @@ class ExampleHostPlugin:
         )
 
     @hookimpl
+    def goals_team_memberships(
+        self, organization_id: str, team_id: str, start: dt.date, end: dt.date
+    ) -> list[Membership] | None:
+        """Who belonged to the team from when to when: a member's sales count only for their
+        own days (SPEC §7)."""
+        team = db.session.get(Team, team_id)
+        if team is None or team.organization_id != organization_id:
+            return None
+        rows = db.session.execute(
+            sa.select(TeamMembership.user_id, TeamMembership.joined_on, TeamMembership.left_on)
+            .where(
+                TeamMembership.team_id == team_id,
+                TeamMembership.joined_on <= end,
+                sa.or_(TeamMembership.left_on.is_(None), TeamMembership.left_on >= start),
+            )
+            .order_by(TeamMembership.position, TeamMembership.user_id, TeamMembership.joined_on)
+        )
+        return [Membership(user_id, joined, left) for user_id, joined, left in rows]
+
+    @hookimpl
     def goals_business_days(
         self, organization_id: str, team_id: str | None, start: dt.date, end: dt.date
     ) -> list[dt.date]:
@@ -172,14 +200,33 @@ class ExampleHostPlugin:
             day += dt.timedelta(days=1)
         return days
 
-    # -- metrics -------------------------------------------------------------------------------
+    # -- metrics: example_app.actuals.source, a SqlMetricSource registered beside this plugin --
+
+    # -- names for the goal UI -----------------------------------------------------------------
 
     @hookimpl
-    def goals_collect_actuals(
-        self, organization_id: str, category: str, queries: Sequence[ActualsQuery]
-    ) -> dict[str, ActualsResult] | None:
-        """The reference metric source: one SQL statement per call (see :mod:`.actuals`)."""
-        return actuals.collect_actuals(db.session, organization_id, category, queries)
+    def goals_entities(
+        self,
+        organization_id: str,
+        kind: str,
+        ids: Sequence[str] | None,
+        search: str | None,
+        limit: int,
+    ) -> list[dict[str, str]] | None:
+        """Users and teams by their names; the other ids from the host's sales, orders and
+        activities, named after the id (the demo has no brand or customer master data)."""
+        names = _entity_names(organization_id, kind, ids)
+        if names is None:
+            return None
+        entities = [{"id": i, "name": n} for i, n in names.items()]
+        if search:
+            needle = search.casefold()
+            entities = [
+                e
+                for e in entities
+                if needle in e["name"].casefold() or needle in e["id"].casefold()
+            ]
+        return sorted(entities, key=lambda e: e["name"].casefold())[:limit]
 
     # -- notifications and migration -----------------------------------------------------------
 
@@ -242,6 +289,63 @@ class ExampleHostPlugin:
                 )
             )
         return result
+
+
+#: Which column of the host's tables holds the ids of each kind of filter.
+_ID_COLUMNS = {
+    "brand": "brand_id",
+    "brand_family": "brand_family_id",
+    "customer": "customer_id",
+    "customer_branch": "customer_branch_id",
+    "wholesaler_branch": "wholesaler_branch_id",
+}
+
+
+def _entity_names(
+    organization_id: str, kind: str, ids: Sequence[str] | None
+) -> dict[str, str] | None:
+    if kind == "user":
+        query = sa.select(User.id, User.name).where(User.organization_id == organization_id)
+        if ids is not None:
+            query = query.where(User.id.in_(ids))
+        return {i: n for i, n in db.session.execute(query)}
+    if kind == "team":
+        query = sa.select(Team.id, Team.name).where(Team.organization_id == organization_id)
+        if ids is not None:
+            query = query.where(Team.id.in_(ids))
+        return {i: n for i, n in db.session.execute(query)}
+    if kind == "activity_type":
+        return {t: t.replace("_", " ").capitalize() for t in ACTIVITY_TYPES}
+    column = _ID_COLUMNS.get(kind)
+    if column is None:
+        return None
+    selects = [
+        sa.select(getattr(model, column)).where(model.organization_id == organization_id)
+        for model in (SalesLine, Order)
+    ]
+    if kind in ("customer", "customer_branch"):
+        selects.append(
+            sa.select(getattr(Activity, column)).where(Activity.organization_id == organization_id)
+        )
+    if kind == "wholesaler_branch":
+        selects.append(
+            sa.select(TeamWarehouse.wholesaler_branch_id)
+            .join(Team, Team.id == TeamWarehouse.team_id)
+            .where(Team.organization_id == organization_id)
+        )
+    found = {v for v in db.session.scalars(sa.union(*selects)) if v}
+    if ids is not None:
+        found &= set(ids)
+    return {i: _name_from_id(organization_id, i) for i in found}
+
+
+def _name_from_id(organization_id: str, entity_id: str) -> str:
+    """``cust-autohaus-mueller`` → "Autohaus Mueller", ``acme-wh-hamburg`` → "Hamburg"."""
+    words = entity_id.split("-")
+    org_prefix = organization_id.split("-")[0]
+    while words and words[0] in {"brand", "family", "cust", "wh", org_prefix}:
+        words = words[1:]
+    return " ".join(w.upper() if len(w) <= 2 else w.capitalize() for w in words) or entity_id
 
 
 def _json_safe(data: Any) -> dict[str, Any]:

@@ -31,6 +31,13 @@ DEFAULTS: dict[str, Any] = {
     "GOALS_MAX_BODY_BYTES": 1024 * 1024,
     # The user recorded as creator of goals made by the legacy migration.
     "GOALS_MIGRATION_CREATED_BY": "system",
+    # The goal pages (ui/): off unless the host turns them on; where they are mounted; the
+    # host's layout template they extend (None: the package's own minimal layout).
+    "GOALS_UI_ENABLED": False,
+    "GOALS_UI_URL_PREFIX": "/goals",
+    "GOALS_UI_BASE_TEMPLATE": None,
+    # ISO 4217 code shown next to money when the identity names no currency (None: no code).
+    "GOALS_CURRENCY": None,
 }
 
 #: Where the app serves Swagger UI's files, under ``GOALS_OPENAPI_URL_PREFIX``.

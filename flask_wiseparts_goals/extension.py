@@ -16,13 +16,14 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
 
 from .api import blueprints
-from .api.common import REQUEST_STORE, IdConverter, id_parameter_schema
+from .api.common import IdConverter, id_parameter_schema
 from .api.fallback import create_fallback_blueprint
 from .config import SWAGGER_UI_ASSETS, apply_defaults
 from .models import Base
 from .plugins import HostHooks, make_plugin_manager
 from .schemas.fields import DecimalString
 from .schemas.goals import ConflictSchema
+from .services.context import REQUEST_STORE
 
 EXTENSION_KEY = "goals"
 
@@ -286,6 +287,11 @@ class Goals:
             api.register_blueprint(blueprint, url_prefix=prefix, name=f"goals_{blueprint.name}")
         app.register_blueprint(_claim_error_codes(create_fallback_blueprint()), url_prefix=prefix)
         _document_errors(api)
+        if app.config["GOALS_UI_ENABLED"]:
+            from .ui import create_ui_blueprint
+
+            ui_prefix = app.config["GOALS_UI_URL_PREFIX"].rstrip("/") or None
+            app.register_blueprint(create_ui_blueprint(), url_prefix=ui_prefix)
         app.extensions[EXTENSION_KEY] = GoalsState(app, db, pm, api)
         _follow_host_create_all(db)
         _guard_host_migrations(app)

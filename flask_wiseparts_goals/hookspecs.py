@@ -18,8 +18,11 @@ from .types import (
     ActualsQuery,
     ActualsResult,
     AuthTarget,
+    Entity,
     Identity,
     LegacyTeamTargets,
+    Membership,
+    MetricCapabilities,
     Notification,
 )
 
@@ -130,4 +133,75 @@ def goals_legacy_activity_targets(organization_id: str) -> Iterable[LegacyTeamTa
     :return: one :class:`~flask_wiseparts_goals.types.LegacyTeamTargets` per team (or mappings
         with the same keys).
     :default: nothing to migrate.
+    """
+
+
+# --- Time-correct tracking and the metric-source contract (SPEC §7) ---------------------------
+
+
+@hookspec(firstresult=True)
+def goals_metric_capabilities(
+    organization_id: str, category: str
+) -> MetricCapabilities | Mapping[str, Any] | None:
+    """What the metric source of ``category`` can measure (firstresult, optional).
+
+    When a source answers, ``GET /meta`` offers only these metrics, filters and breakdown
+    dimensions, and creating a goal (or changing one) to use an unsupported metric or filter is
+    a **422** naming the field (``metric``, ``filters.<name>``), instead of a goal whose
+    progress can never be measured.
+
+    :param category: ``"sales"``, ``"orders"`` or ``"activities"``.
+    :return: a :class:`~flask_wiseparts_goals.types.MetricCapabilities` (or a mapping with the
+        keys ``metrics``, ``filters``, ``group_by``), or ``None`` for a category the source
+        does not own. ``SqlMetricSource`` answers it from its column mapping.
+    :default: no answer: every metric, filter and dimension is assumed supported.
+    """
+
+
+@hookspec(firstresult=True)
+def goals_team_memberships(
+    organization_id: str, team_id: str, start: date, end: date
+) -> Sequence[Membership | Mapping[str, Any]] | None:
+    """The memberships of a team that overlap ``[start, end]``, in team order (firstresult,
+    optional).
+
+    With it, tracking counts each member's results only for the days they belonged to the
+    goal's team: a member who joins on 1 December counts from 1 December, one who leaves on
+    15 November counts until 15 November, in every figure (intervals, the whole period, member
+    rows, both dashboards, proportional distribution by actuals). Called once per team per
+    request, over the widest range the request needs.
+
+    :param start: first day of the range (inclusive).
+    :param end: last day of the range (inclusive).
+    :return: :class:`~flask_wiseparts_goals.types.Membership` ``(user_id, start, end)`` items
+        (or mappings with those keys; both dates inclusive, ``end`` ``None`` while still a
+        member); a user may have several. ``None`` when the team is unknown.
+    :default: none: each interval counts the members ``goals_team_members`` gives on its
+        measured day (``as_of`` clipped into the interval), for that interval only. When
+        ``goals_team_members`` has no answer either, the members on a day are derived from
+        this hook.
+    """
+
+
+# -- names for the goal UI -------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def goals_entities(
+    organization_id: str,
+    kind: str,
+    ids: Sequence[str] | None = None,
+    search: str | None = None,
+    limit: int = 50,
+) -> Sequence[Entity | Mapping[str, Any]] | None:
+    """Names of the host's ids, for pickers and labels (optional, firstresult).
+
+    :param kind: ``user``, ``team``, ``brand``, ``brand_family``, ``customer``,
+        ``customer_branch``, ``wholesaler_branch`` or ``activity_type``.
+    :param ids: name exactly these ids (labels of a stored goal); ``None``: any.
+    :param search: a case-insensitive part of the name or id a person typed; ``None``: any.
+    :param limit: at most this many entities, best matches first.
+    :return: :class:`~flask_wiseparts_goals.types.Entity` values (or mappings with ``id`` and
+        ``name``) of the organization, or ``None`` to defer.
+    :default: none: asked for ids, the UI shows the ids themselves; a search finds nothing.
     """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from functools import cached_property
 from typing import Any
@@ -22,9 +23,13 @@ from .types import (
     ActualsQuery,
     ActualsResult,
     AuthTarget,
+    Entity,
     Identity,
     LegacyTeamTargets,
+    Membership,
+    MetricCapabilities,
     Notification,
+    host_id,
 )
 
 logger = logging.getLogger("flask_wiseparts_goals")
@@ -157,6 +162,8 @@ class HostHooks:
         self._business_days: dict[
             tuple[str, str | None, date, date, str | None], frozenset[date]
         ] = {}
+        self._capabilities: dict[tuple[str, str], MetricCapabilities | None] = {}
+        self._memberships: dict[tuple[str, str, date, date], tuple[Membership, ...] | None] = {}
 
     def identity(self) -> Identity | None:
         value = self.pm.hook.goals_identity()
@@ -176,8 +183,37 @@ class HostHooks:
             value = self.pm.hook.goals_team_members(
                 organization_id=organization_id, team_id=team_id, on=on
             )
-            self._members[key] = None if value is None else tuple(dict.fromkeys(map(str, value)))
+            members: tuple[str, ...] | None
+            if value is not None:
+                members = tuple(dict.fromkeys(host_id(v, "goals_team_members") for v in value))
+            else:
+                # A host that answers only memberships: the members on a day follow from them.
+                spans = self.team_memberships(organization_id, team_id, on, on)
+                members = None if spans is None else tuple(dict.fromkeys(m.user_id for m in spans))
+            self._members[key] = members
         return self._members[key]
+
+    def team_memberships(
+        self, organization_id: str, team_id: str, start: date, end: date
+    ) -> tuple[Membership, ...] | None:
+        """The memberships overlapping ``[start, end]`` in team order (the ones outside it are
+        dropped); ``None`` when no plugin answers (tracking then counts per interval)."""
+        key = (organization_id, team_id, start, end)
+        if key not in self._memberships:
+            hook = "goals_team_memberships"
+            value = self.pm.hook.goals_team_memberships(
+                organization_id=organization_id, team_id=team_id, start=start, end=end
+            )
+            memberships = None
+            if value is not None:
+                memberships = tuple(
+                    membership
+                    for membership in (Membership.from_value(v, hook) for v in value)
+                    if membership.start <= end
+                    and (membership.end is None or membership.end >= start)
+                )
+            self._memberships[key] = memberships
+        return self._memberships[key]
 
     @cached_property
     def member_calendars(self) -> bool:
@@ -224,6 +260,39 @@ class HostHooks:
             return None
         return {str(key): ActualsResult.from_value(value) for key, value in answer.items()}
 
+    def metric_capabilities(self, organization_id: str, category: str) -> MetricCapabilities | None:
+        """``None`` when no source declares what it measures (everything is assumed)."""
+        key = (organization_id, category)
+        if key not in self._capabilities:
+            value = self.pm.hook.goals_metric_capabilities(
+                organization_id=organization_id, category=category
+            )
+            self._capabilities[key] = (
+                None if value is None else MetricCapabilities.from_value(value)
+            )
+        return self._capabilities[key]
+
+    def entities(
+        self,
+        organization_id: str,
+        kind: str,
+        *,
+        ids: Sequence[str] | None = None,
+        search: str | None = None,
+        limit: int = 50,
+    ) -> list[Entity] | None:
+        """The host's names for ``kind`` (``None`` when no plugin names this kind)."""
+        answer = self.pm.hook.goals_entities(
+            organization_id=organization_id,
+            kind=kind,
+            ids=None if ids is None else list(ids),
+            search=search,
+            limit=limit,
+        )
+        if answer is None:
+            return None
+        return [Entity.from_value(value) for value in answer]
+
     def notify(self, organization_id: str, notification: Notification) -> None:
         self.pm.hook.goals_notify(organization_id=organization_id, notification=notification)
 
@@ -231,7 +300,16 @@ class HostHooks:
         teams: list[LegacyTeamTargets] = []
         for answer in self.pm.hook.goals_legacy_activity_targets(organization_id=organization_id):
             for item in answer or ():
+                legacy = item if isinstance(item, LegacyTeamTargets) else LegacyTeamTargets(**item)
+                hook = "goals_legacy_activity_targets"
                 teams.append(
-                    item if isinstance(item, LegacyTeamTargets) else LegacyTeamTargets(**item)
+                    replace(
+                        legacy,
+                        team_id=host_id(legacy.team_id, hook),
+                        daily_targets={
+                            host_id(user, hook): value
+                            for user, value in legacy.daily_targets.items()
+                        },
+                    )
                 )
         return teams

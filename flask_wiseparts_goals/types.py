@@ -13,6 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+ZERO = Decimal(0)
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -26,6 +28,8 @@ class Identity:
         (a user reads the organization-wide goals and those of their teams). ``None`` means
         unknown: the default rule then lets the user read only organization-wide goals.
     :param roles: free-form role names for the host's own ``goals_authorize``.
+    :param currency: ISO 4217 code of the organization's money (``"EUR"``), shown by the UI
+        next to money figures; ``None``: ``GOALS_CURRENCY``.
     """
 
     user_id: str
@@ -33,6 +37,7 @@ class Identity:
     timezone: str | None = None
     team_ids: frozenset[str] | None = None
     roles: frozenset[str] = frozenset()
+    currency: str | None = None
 
     @classmethod
     def from_value(cls, value: Identity | Mapping[str, Any]) -> Identity:
@@ -46,6 +51,7 @@ class Identity:
             timezone=str(data["timezone"]) if data.get("timezone") else None,
             team_ids=None if team_ids is None else frozenset(str(t) for t in team_ids),
             roles=frozenset(str(r) for r in data.get("roles") or ()),
+            currency=str(data["currency"]) if data.get("currency") else None,
         )
 
 
@@ -125,6 +131,8 @@ class ActualsQuery:
     :param start: first day counted, inclusive.
     :param end: last day counted, inclusive.
     :param filters: the goal's filters.
+    :param group_by: a breakdown dimension (:data:`GROUP_BY_DIMENSIONS`: ``brand``,
+        ``customer``...): answer ``ActualsResult.groups`` as well. ``None``: no breakdown.
     """
 
     key: str
@@ -136,31 +144,55 @@ class ActualsQuery:
     goal_id: int | None = None
     interval_id: int | None = None
     filters: Filters = field(default_factory=Filters)
+    group_by: str | None = None
 
 
 @dataclass(frozen=True)
 class ActualsResult:
     """A metric source's answer to one query.
 
-    :param total: the value over every counted user (or the whole organization).
+    :param total: the value over every counted user (or the whole organization); ``None``
+        only together with ``error``.
     :param per_user: the value of each counted user; users absent from it count 0.
+    :param groups: when the query has a ``group_by``: the value per id of that dimension
+        (``{"brand-1": Decimal("10.00"), ...}``); rows without a value of the dimension are
+        under the key ``""``.
+    :param error: this query could not be answered (e.g. ``"brand families are not
+        recorded for orders"``): that goal's figures are ``null`` with this reason, every other
+        query of the batch keeps its answer.
     """
 
-    total: Decimal
+    total: Decimal | None = ZERO
     per_user: Mapping[str, Decimal] = field(default_factory=dict)
+    groups: Mapping[str, Decimal] | None = None
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.error is not None and self.total is not None:
+            object.__setattr__(self, "total", None)  # an error has no total
 
     @classmethod
     def from_value(cls, value: ActualsResult | Mapping[str, Any] | Decimal | int) -> ActualsResult:
-        if isinstance(value, ActualsResult):
-            return value
+        """Normalize a source's answer to one query: user ids (and group ids) become ``str``
+        (:func:`host_id`), values ``Decimal``. An id that is neither ``str`` nor ``int`` is a
+        :class:`HookAnswerError` naming ``goals_collect_actuals``."""
+        hook = "goals_collect_actuals"
         if isinstance(value, (Decimal, int)):
             return cls(total=Decimal(value))
-        per_user = {str(k): Decimal(str(v)) for k, v in (value.get("per_user") or {}).items()}
-        total = value.get("total")
-        return cls(
-            total=Decimal(str(total)) if total is not None else sum(per_user.values(), Decimal(0)),
-            per_user=per_user,
-        )
+        if isinstance(value, ActualsResult):
+            error, raw_total = value.error, value.total
+            raw_per_user, raw_groups = value.per_user, value.groups
+        else:
+            error, raw_total = value.get("error"), value.get("total")
+            raw_per_user, raw_groups = value.get("per_user") or {}, value.get("groups")
+        if error is not None:
+            return cls(total=None, error=str(error))
+        per_user = {host_id(k, hook): _decimal(v) for k, v in raw_per_user.items()}
+        groups = None
+        if raw_groups is not None:
+            groups = {host_id(k, hook): _decimal(v) for k, v in raw_groups.items()}
+        total = _decimal(raw_total) if raw_total is not None else sum(per_user.values(), ZERO)
+        return cls(total=total, per_user=per_user, groups=groups)
 
 
 # -- Notifications (SPEC §10, docs/coaching.md) -------------------------------------------------
@@ -236,3 +268,142 @@ class LegacyTeamTargets:
     daily_targets: Mapping[str, Decimal]
     activity_types: Sequence[str] = ("visit",)
     verified_only: bool = False
+
+
+# --- Ids at the hook boundary (SPEC §7) -------------------------------------------------------
+
+
+class HookAnswerError(TypeError):
+    """A hook answered something the extension cannot use (e.g. an id that is not an id)."""
+
+
+def host_id(value: object, hook: str) -> str:
+    """An id a hook returned, as the ``str`` the extension stores and compares.
+
+    Hosts with integer keys naturally answer ``3`` where the extension knows ``"3"``: ints are
+    converted. Anything else (``None``, floats, objects, ``True``) is a :class:`HookAnswerError`
+    naming ``hook``: a silent ``str()`` would count that user as nobody (an actual of 0).
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise HookAnswerError(
+        f"{hook} returned the id {value!r} ({type(value).__name__}): ids must be str or int."
+    )
+
+
+def _decimal(value: object) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
+# --- What a metric source can measure (SPEC §7) -----------------------------------------------
+
+#: The dimensions a breakdown (``ActualsQuery.group_by``) can group by, each with the goal
+#: filter (``filters`` JSON name) over the same ids.
+GROUP_BY_DIMENSIONS: Mapping[str, str] = {
+    "brand": "brands",
+    "brand_family": "brand_families",
+    "customer": "customers",
+    "customer_branch": "customer_branches",
+    "wholesaler_branch": "wholesaler_branches",
+    "activity_type": "activity_types",
+    "channel": "channels",
+}
+
+
+@dataclass(frozen=True)
+class MetricCapabilities:
+    """What a category's metric source can measure, as ``goals_metric_capabilities`` says.
+
+    :param metrics: the metrics it measures (``net``, ``count``...); ``None``: every metric of
+        the category.
+    :param filters: the goal filters it applies, named as in a goal's ``filters`` JSON
+        (``brands``, ``verified_only``...); ``None``: every filter of the category.
+    :param group_by: the dimensions (:data:`GROUP_BY_DIMENSIONS`) it can group a query by, for
+        ``GET /goals/{id}/breakdown``; ``None``: every dimension of the category's filters.
+    """
+
+    metrics: frozenset[str] | None = None
+    filters: frozenset[str] | None = None
+    group_by: frozenset[str] | None = None
+
+    @classmethod
+    def from_value(cls, value: MetricCapabilities | Mapping[str, Any]) -> MetricCapabilities:
+        if isinstance(value, MetricCapabilities):
+            data: Mapping[str, Any] = {
+                "metrics": value.metrics,
+                "filters": value.filters,
+                "group_by": value.group_by,
+            }
+        else:
+            data = value
+        return cls(
+            **{
+                name: None if data.get(name) is None else frozenset(map(str, data[name]))
+                for name in ("metrics", "filters", "group_by")
+            }
+        )
+
+
+# --- Team membership over time (SPEC §7) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A user's membership of a team, as ``goals_team_memberships`` returns it.
+
+    :param user_id: the member.
+    :param start: the first day as a member (inclusive).
+    :param end: the last day as a member (inclusive); ``None`` while still a member.
+    """
+
+    user_id: str
+    start: date
+    end: date | None = None
+
+    @classmethod
+    def from_value(cls, value: Membership | Mapping[str, Any], hook: str) -> Membership:
+        """Normalize one answer: the user id becomes ``str`` (:func:`host_id`)."""
+        if isinstance(value, Membership):
+            user_id, start, end = value.user_id, value.start, value.end
+        else:
+            user_id, start, end = value["user_id"], value["start"], value.get("end")
+        if not isinstance(start, date) or not (end is None or isinstance(end, date)):
+            raise HookAnswerError(f"{hook} returned a membership without dates: {value!r}.")
+        return cls(user_id=host_id(user_id, hook), start=start, end=end)
+
+
+# -- names for the UI (goals_entities) ------------------------------------------------------
+
+#: The kinds of host ids that ``goals_entities`` names.
+ENTITY_KINDS = (
+    "user",
+    "team",
+    "brand",
+    "brand_family",
+    "customer",
+    "customer_branch",
+    "wholesaler_branch",
+    "activity_type",
+)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A host id with the name people know it by, as ``goals_entities`` returns it.
+
+    :param id: the host's opaque id (what goals store, e.g. in filters).
+    :param name: what a person reads ("Bosch", "Autohaus Müller").
+    """
+
+    id: str
+    name: str
+
+    @classmethod
+    def from_value(cls, value: Entity | Mapping[str, Any]) -> Entity:
+        if isinstance(value, Entity):
+            return value
+        return cls(id=str(value["id"]), name=str(value.get("name") or value["id"]))

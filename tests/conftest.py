@@ -58,6 +58,22 @@ class FakeHost:
     #: Members' own days off (absences, part-time): user id → days.
     absences: dict[str, set[date]] = field(default_factory=dict)
     timezone: str = "UTC"
+    #: Dated rosters (SPEC §7): team → [(user_id, first day, last day or None)] in team order.
+    #: A team listed here answers ``goals_team_members`` from these dates.
+    memberships: dict[str, list[tuple[str, date, date | None]]] = field(default_factory=dict)
+    #: Whether the host implements ``goals_team_memberships`` (else it answers ``None``).
+    answers_memberships: bool = True
+    #: Names for ``goals_entities``: organization → kind → id → name.
+    names: dict[str, dict[str, dict[str, str]]] = field(
+        default_factory=lambda: {
+            ORG: {
+                "user": {"admin": "Ada Admin", "manager": "Max Manager", "rep": "Rita Rep"},
+                "team": {"team-a": "Team A", "team-b": "Team B"},
+                "brand": {"brand-bosch": "Bosch", "brand-mahle": "Mahle", "brand-febi": "Febi"},
+            },
+            OTHER_ORG: {"brand": {"brand-bosch-x": "Bosch (other org)"}},
+        }
+    )
     calls: list[tuple[str, Any]] = field(default_factory=list)
 
     #: Set by :meth:`install`: the hooks then read the host's tables in the request's session.
@@ -85,7 +101,17 @@ class FakeHost:
         self.sync()
 
     def _snapshot(self) -> Any:
-        return copy.deepcopy((self.users, self.teams, self.holidays, self.timezone, self.absences))
+        return copy.deepcopy(
+            (
+                self.users,
+                self.teams,
+                self.holidays,
+                self.timezone,
+                self.absences,
+                self.memberships,
+                self.names,
+            )
+        )
 
     def sync(self) -> None:
         snapshot = self._snapshot()
@@ -94,7 +120,7 @@ class FakeHost:
         session = current_app.extensions["sqlalchemy"].session
         for table in reversed(HOST_METADATA.sorted_tables):
             session.execute(sa.delete(table))
-        users, teams, holidays, timezone, absences = snapshot
+        users, teams, holidays, timezone, absences, dated, names = snapshot
         if users:
             session.execute(
                 sa.insert(HOST_USERS),
@@ -112,7 +138,7 @@ class FakeHost:
             for team_id, members in teams.items()
             for position, uid in enumerate(members)
         ]
-        teams_known = [{"id": team_id} for team_id in teams]
+        teams_known = [{"id": team_id, "dated": team_id in dated} for team_id in {**teams, **dated}]
         if teams_known:
             session.execute(sa.insert(HOST_TEAMS), teams_known)
         if memberships:
@@ -123,6 +149,21 @@ class FakeHost:
         if absent:
             session.execute(sa.insert(HOST_ABSENCES), absent)
         session.execute(sa.insert(HOST_SETTINGS).values(id=1, timezone=timezone))
+        dated_rows = [
+            {"team_id": team_id, "user_id": uid, "start": start, "end": end, "position": position}
+            for team_id, rows in dated.items()
+            for position, (uid, start, end) in enumerate(rows)
+        ]
+        if dated_rows:
+            session.execute(sa.insert(HOST_TEAM_MEMBERSHIPS), dated_rows)
+        entities = [
+            {"organization_id": org, "kind": kind, "id": entity_id, "name": name}
+            for org, kinds in names.items()
+            for kind, named in kinds.items()
+            for entity_id, name in named.items()
+        ]
+        if entities:
+            session.execute(sa.insert(HOST_ENTITIES), entities)
         session.commit()
         self._synced = snapshot
 
@@ -192,10 +233,12 @@ class FakeHost:
             return self.teams.get(team_id)
         session = self._session()
         known = session.execute(
-            sa.select(HOST_TEAMS.c.id).where(HOST_TEAMS.c.id == team_id)
+            sa.select(HOST_TEAMS.c.id, HOST_TEAMS.c.dated).where(HOST_TEAMS.c.id == team_id)
         ).first()
         if known is None:
             return None
+        if known.dated:  # a dated roster: the members on that day
+            return [user_id for user_id, _, _ in self._memberships(session, team_id, on, on)]
         return (
             session.execute(
                 sa.select(HOST_TEAM_USERS.c.user_id)
@@ -205,6 +248,37 @@ class FakeHost:
             .scalars()
             .all()
         )
+
+    # -- memberships over time (SPEC §7): the host_team_memberships table ---------------------
+
+    def _memberships(self, session, team_id, start, end):
+        """The team's dated memberships overlapping [start, end], in team order."""
+        t = HOST_TEAM_MEMBERSHIPS
+        return session.execute(
+            sa.select(t.c.user_id, t.c.start, t.c.end)
+            .where(
+                t.c.team_id == team_id,
+                t.c.start <= end,
+                sa.or_(t.c.end.is_(None), t.c.end >= start),
+            )
+            .order_by(t.c.position)
+        ).all()
+
+    @hookimpl
+    def goals_team_memberships(self, organization_id, team_id, start, end):
+        self.calls.append(("team_memberships", (team_id, start, end)))
+        if not self.answers_memberships or not self.installed:
+            return None
+        from flask_wiseparts_goals import Membership
+
+        session = self._session()
+        dated = session.execute(
+            sa.select(HOST_TEAMS.c.dated).where(HOST_TEAMS.c.id == team_id)
+        ).scalar()
+        if not dated:
+            return None  # unknown team, or one without a dated roster
+        rows = self._memberships(session, team_id, start, end)
+        return [Membership(user_id, first, last) for user_id, first, last in rows]
 
     @hookimpl
     def goals_business_days(self, organization_id, team_id, start, end):
@@ -237,6 +311,26 @@ class FakeHost:
             return None  # the default: Monday to Friday
         return [day for day in weekdays(Period(start, end)) if day not in holidays]
 
+    @hookimpl
+    def goals_entities(self, organization_id, kind, ids, search, limit):
+        if not self.installed:
+            return None
+        query = sa.select(HOST_ENTITIES.c.id, HOST_ENTITIES.c.name).where(
+            HOST_ENTITIES.c.organization_id == organization_id, HOST_ENTITIES.c.kind == kind
+        )
+        if ids is not None:
+            query = query.where(HOST_ENTITIES.c.id.in_(ids))
+        if search:
+            pattern = f"%{search.lower()}%"
+            query = query.where(
+                sa.or_(
+                    sa.func.lower(HOST_ENTITIES.c.name).like(pattern),
+                    sa.func.lower(HOST_ENTITIES.c.id).like(pattern),
+                )
+            )
+        rows = self._session().execute(query.order_by(HOST_ENTITIES.c.name).limit(limit))
+        return [{"id": row.id, "name": row.name} for row in rows]
+
 
 class MemberCalendarHost(FakeHost):
     """A host that answers ``goals_business_days`` per member too (its ``absences``)."""
@@ -246,7 +340,8 @@ class MemberCalendarHost(FakeHost):
         return self.days_of(start, end, user_id)
 
 
-#: The fake host's own tables (not goals_*): users, teams, memberships, holidays, settings.
+#: The fake host's own tables (not goals_*): users, teams, memberships, holidays, settings,
+#: absences, entity names.
 HOST_METADATA = sa.MetaData()
 HOST_USERS = sa.Table(
     "host_users",
@@ -255,7 +350,13 @@ HOST_USERS = sa.Table(
     sa.Column("organization_id", sa.String(64), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
 )
-HOST_TEAMS = sa.Table("host_teams", HOST_METADATA, sa.Column("id", sa.String(64), primary_key=True))
+HOST_TEAMS = sa.Table(
+    "host_teams",
+    HOST_METADATA,
+    sa.Column("id", sa.String(64), primary_key=True),
+    #: The team has a dated roster in host_team_memberships (SPEC §7).
+    sa.Column("dated", sa.Boolean, nullable=False, default=False),
+)
 HOST_TEAM_USERS = sa.Table(
     "host_team_users",
     HOST_METADATA,
@@ -280,6 +381,28 @@ HOST_SETTINGS = sa.Table(
     HOST_METADATA,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("timezone", sa.String(64)),
+)
+
+HOST_ENTITIES = sa.Table(
+    "host_entities",
+    HOST_METADATA,
+    sa.Column("organization_id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+)
+
+
+#: Dated rosters: who belonged to a team from when to when (both inclusive).
+HOST_TEAM_MEMBERSHIPS = sa.Table(
+    "host_team_memberships",
+    HOST_METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("team_id", sa.String(64), nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("start", sa.Date, nullable=False),
+    sa.Column("end", sa.Date),
+    sa.Column("position", sa.Integer, nullable=False),
 )
 
 

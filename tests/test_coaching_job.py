@@ -271,11 +271,88 @@ def test_digest_on_monday_in_the_recipients_timezone(app, api, host, db, freeze_
     assert len(host.told("digest")) == 4
 
 
-def test_digest_without_a_breakdown_names_no_drivers(app, api, host):
+def test_digest_when_the_source_gives_no_breakdown_names_no_drivers(app, api, host):
     create(api, aim="6400.00")
     coach(app, as_of="2026-02-09")  # a Monday
     [digest] = host.told("digest")
     assert digest.data["goals"][0]["shortfalls"] == []
+
+
+DRIVER_LINES = sa.Table(
+    "host_coaching_lines",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("organization_id", sa.String(64), nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("user_id", sa.String(64)),
+    sa.Column("brand_id", sa.String(16)),
+    sa.Column("customer_id", sa.String(16)),
+    sa.Column("customer_branch_id", sa.String(16)),
+    sa.Column("net", sa.Numeric(18, 2), nullable=False),
+)
+
+
+def test_digest_names_the_three_largest_shortfalls_of_the_breakdown(app, api, host, db):
+    """January 2027 against January 2026, hand-computed:
+
+    brand     b1 100 - 400 = -300   b2 200 - 150 = +50    b3 0 - 60 = -60
+    customer  c1 300 - 400 = -100   c2 0 - 150 = -150     c3 0 - 60 = -60
+    branch    cb1 100 - 400 = -300  cb2 200 - 0 = +200    cb3 0 - 210 = -210
+    """
+    from flask_wiseparts_goals import Goals
+    from flask_wiseparts_goals.sources import SqlMapping, SqlMetricSource
+
+    DRIVER_LINES.metadata.drop_all(db.engine)
+    DRIVER_LINES.metadata.create_all(db.engine)
+    rows = [
+        ("rep", date(2027, 1, 11), "b1", "c1", "cb1", "100.00"),
+        ("u2", date(2027, 1, 12), "b2", "c1", "cb2", "200.00"),
+        ("rep", date(2026, 1, 13), "b1", "c1", "cb1", "400.00"),
+        ("u2", date(2026, 1, 14), "b2", "c2", "cb3", "150.00"),
+        ("u3", date(2026, 1, 15), "b3", "c3", "cb3", "60.00"),
+        ("u4", date(2027, 1, 15), "b3", "c3", "cb3", "999.00"),  # team-b: never counted
+    ]
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.insert(DRIVER_LINES),
+            [
+                {
+                    "organization_id": ORG,
+                    "date": day,
+                    "user_id": user,
+                    "brand_id": brand,
+                    "customer_id": customer,
+                    "customer_branch_id": branch,
+                    "net": D(net),
+                }
+                for user, day, brand, customer, branch, net in rows
+            ],
+        )
+    host.owned = set()  # the SQL source answers sales
+    filters = {"brands": "brand_id", "customers": "customer_id"}
+    filters["customer_branches"] = "customer_branch_id"
+    source = SqlMetricSource(
+        SqlMapping("sales", DRIVER_LINES, metrics={"net": "net"}, filters=filters)
+    )
+    Goals.state(app).plugin_manager.register(source)
+    try:
+        goal = create(
+            api, aim="6400.00", start_date="2027-01-01", end_date="2027-03-31", team_id="team-a"
+        )
+        coach(app, as_of="2027-02-01")  # a Monday: figures through Sunday 31 January
+    finally:
+        db.session.remove()
+        DRIVER_LINES.metadata.drop_all(db.engine)
+    digest = next(n for n in host.told("digest") if n.recipient_id == "admin")
+    [entry] = digest.data["goals"]
+    assert entry["goal"]["id"] == goal["id"]
+    assert entry["actual"] == D("300.00")
+    assert [(s["dimension"], s["id"], s["difference"]) for s in entry["shortfalls"]] == [
+        ("brand", "b1", D("-300.00")),
+        ("customer_branch", "cb1", D("-300.00")),
+        ("customer_branch", "cb3", D("-210.00")),
+    ]
+    assert entry["shortfalls"][0]["previous_year"] == D("400.00")
 
 
 # -- opting out --------------------------------------------------------------------------------

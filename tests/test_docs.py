@@ -65,6 +65,7 @@ OTHER_GOALS_NAMES = {
     "GOALS_FUZZ_EXAMPLES",
     "GOALS_FUZZ_STEPS",
     "GOALS_FUZZ_RANDOM",
+    "GOALS_SCREENSHOT_DIR",  # an environment variable of tests/test_browser.py
 }
 
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask import Flask, session
 
 from example_app import create_app
+from example_app.actuals import source
 from example_app.models import (
     Activity,
     Holiday,
@@ -352,7 +353,7 @@ CASES: list[tuple[str, ActualsQuery]] = [
 
 @pytest.mark.parametrize(("category", "q"), CASES, ids=[q.key for _, q in CASES])
 def test_each_filter_matches_a_plain_python_sum(ctx: Flask, category: str, q: ActualsQuery) -> None:
-    result = plugin.goals_collect_actuals(organization_id=ORG, category=category, queries=[q])
+    result = source.goals_collect_actuals(organization_id=ORG, category=category, queries=[q])
     assert result is not None
     want = expected(category, q)
     assert want.total != 0, "the fixture rows must exercise the case"
@@ -375,7 +376,7 @@ def test_filters_really_filter(ctx: Flask) -> None:
 def test_a_whole_batch_is_one_sql_statement(ctx: Flask, category: str) -> None:
     batch = [q for c, q in CASES if c == category]
     with statements() as seen:
-        result = plugin.goals_collect_actuals(organization_id=ORG, category=category, queries=batch)
+        result = source.goals_collect_actuals(organization_id=ORG, category=category, queries=batch)
     assert len(seen) == 1
     assert result == {q.key: expected(category, q) for q in batch}
 
@@ -394,7 +395,7 @@ def test_more_queries_than_sqlite_compound_limit_is_still_one_statement(ctx: Fla
         for i in range(650)
     ]
     with statements() as seen:
-        result = plugin.goals_collect_actuals(organization_id=ORG, category="sales", queries=batch)
+        result = source.goals_collect_actuals(organization_id=ORG, category="sales", queries=batch)
     assert len(seen) == 1
     assert result == {q.key: expected("sales", q) for q in batch}
 
@@ -402,14 +403,14 @@ def test_more_queries_than_sqlite_compound_limit_is_still_one_statement(ctx: Fla
 def test_identical_queries_under_different_keys(ctx: Flask) -> None:
     a = query("a", "net", ("t-u1", "t-u2"))
     b = query("b", "net", ("t-u2", "t-u1"))
-    result = plugin.goals_collect_actuals(organization_id=ORG, category="sales", queries=[a, b])
+    result = source.goals_collect_actuals(organization_id=ORG, category="sales", queries=[a, b])
     assert result is not None
     assert result["a"] == result["b"] == expected("sales", a)
 
 
 def test_whole_organization_total_includes_unassigned_sales(ctx: Flask) -> None:
     q = query("all", "net", None)
-    result = plugin.goals_collect_actuals(organization_id=ORG, category="sales", queries=[q])
+    result = source.goals_collect_actuals(organization_id=ORG, category="sales", queries=[q])
     assert result is not None
     unassigned = sum(
         (
@@ -429,8 +430,8 @@ def test_whole_organization_total_includes_unassigned_sales(ctx: Flask) -> None:
 def test_other_organizations_rows_are_never_counted(ctx: Flask) -> None:
     # OTHER's rows carry ORG's user ids and filter ids: only the organization tells them apart.
     q = query("q", "net", USERS)
-    ours = plugin.goals_collect_actuals(organization_id=ORG, category="sales", queries=[q])
-    theirs = plugin.goals_collect_actuals(organization_id=OTHER, category="sales", queries=[q])
+    ours = source.goals_collect_actuals(organization_id=ORG, category="sales", queries=[q])
+    theirs = source.goals_collect_actuals(organization_id=OTHER, category="sales", queries=[q])
     assert ours is not None and theirs is not None
     assert ours["q"] == expected("sales", q, ORG)
     assert theirs["q"] == expected("sales", q, OTHER)
@@ -442,14 +443,14 @@ def test_other_organizations_rows_are_never_counted(ctx: Flask) -> None:
 def test_a_foreign_team_lends_no_warehouses(ctx: Flask) -> None:
     """t-foreign (of OTHER) links wh-b; as the team of an ORG query it scopes nothing."""
     scoped = query("q", "net", team_id="t-foreign")
-    result = plugin.goals_collect_actuals(organization_id=ORG, category="sales", queries=[scoped])
+    result = source.goals_collect_actuals(organization_id=ORG, category="sales", queries=[scoped])
     assert result is not None
     assert result["q"] == expected("sales", query("q", "net"))
 
 
 def test_empty_user_list_is_zero_without_sql(ctx: Flask) -> None:
     with statements() as seen:
-        result = plugin.goals_collect_actuals(
+        result = source.goals_collect_actuals(
             organization_id=ORG, category="sales", queries=[query("q", "net", ())]
         )
     assert seen == []
@@ -457,7 +458,7 @@ def test_empty_user_list_is_zero_without_sql(ctx: Flask) -> None:
 
 
 def test_unknown_category_is_left_to_other_sources(ctx: Flask) -> None:
-    assert plugin.goals_collect_actuals(organization_id=ORG, category="visits", queries=[]) is None
+    assert source.goals_collect_actuals(organization_id=ORG, category="visits", queries=[]) is None
 
 
 @pytest.mark.parametrize(
@@ -471,8 +472,11 @@ def test_unknown_category_is_left_to_other_sources(ctx: Flask) -> None:
     ],
 )
 def test_what_cannot_be_measured_is_refused(ctx: Flask, category: str, q: ActualsQuery) -> None:
-    with pytest.raises(ValueError):
-        plugin.goals_collect_actuals(organization_id=ORG, category=category, queries=[q])
+    """A query the mapping cannot answer gets its own error (that goal's figures are null
+    with the reason), never a silently wrong number."""
+    result = source.goals_collect_actuals(organization_id=ORG, category=category, queries=[q])
+    assert result is not None
+    assert result["q"].error is not None and result["q"].total is None
 
 
 # -- identity and authorization ---------------------------------------------------------------
@@ -492,6 +496,7 @@ def test_identity_from_header(ctx: Flask) -> None:
         timezone="Europe/Berlin",
         team_ids=frozenset({"acme-north"}),
         roles=frozenset({"rep"}),
+        currency="EUR",
     )
 
 
@@ -820,3 +825,28 @@ def test_seed_creates_demo_goals_through_the_api(ctx: Flask) -> None:
     )
     assert [c["category"] for c in widget["categories"]] == ["sales", "orders", "activities"]
     assert all(c["actuals_available"] for c in widget["categories"])
+
+
+def test_names_for_the_goal_ui(ctx: Flask) -> None:
+    """goals_entities: users and teams by name, filter ids named after the id, per tenant."""
+    with ctx.test_request_context():
+        brands = plugin.goals_entities(
+            organization_id="acme", kind="brand", ids=None, search="bos", limit=50
+        )
+        assert brands == [{"id": "brand-bosch", "name": "Bosch"}]
+        customers = plugin.goals_entities(
+            organization_id="acme",
+            kind="customer",
+            ids=["cust-autohaus-mueller", "cust-unknown"],
+            search=None,
+            limit=50,
+        )
+        assert customers == [{"id": "cust-autohaus-mueller", "name": "Autohaus Mueller"}]
+        teams = plugin.goals_entities(
+            organization_id="globex", kind="team", ids=["acme-north"], search=None, limit=50
+        )
+        assert teams == []
+        users = plugin.goals_entities(
+            organization_id="acme", kind="user", ids=None, search="anna", limit=5
+        )
+        assert users == [{"id": "acme-rep-anna", "name": "Anna Albers"}]

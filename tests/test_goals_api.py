@@ -104,6 +104,7 @@ def test_create_returns_the_goal_with_every_field(api, db):
         "created_by": "admin",
         "created_at": None,
         "updated_at": None,
+        "permissions": {"update": True, "delete": True, "allocate": True},
     }
     assert "period" not in goal
     assert api.get(f"/goals/{goal['id']}").json == goal

@@ -140,6 +140,11 @@ class Call:
 INTERVAL = "/goals/{goal_id}/intervals/{interval_id}"
 EXPECTED: dict[tuple[str, str], list[Call]] = {
     ("GET", "/meta"): [Call(EVERYONE)],
+    # Names come from goals_entities, asked for the caller's organization only.
+    ("GET", "/meta/entities"): [
+        Call(EVERYONE, {"kind": "team"}),
+        Call(EVERYONE, {"kind": "brand", "search": "bosch"}),
+    ],
     ("GET", "/goals"): [Call(EVERYONE), Call(EVERYONE, {"team_id": "team-a"})],
     # Writes land in the caller's organization: the other admin creates in its own team-a.
     ("POST", "/goals"): [
@@ -175,6 +180,9 @@ EXPECTED: dict[tuple[str, str], list[Call]] = {
     ],
     ("GET", "/goals/{goal_id}/history"): [Call(GOAL_READ)],
     ("GET", "/goals/{goal_id}/progress"): [Call(GOAL_READ, {"as_of": AS_OF})],
+    ("GET", "/goals/{goal_id}/breakdown"): [
+        Call(GOAL_READ, {"by": "brand", "as_of": AS_OF, "compare": "previous_year"})
+    ],
     ("GET", "/widgets/team"): [
         Call(EVERYONE, {"as_of": AS_OF}),
         # A team's dashboard: for its members, and the admin; the other admin sees its own

@@ -220,13 +220,16 @@ def test_queries_carry_members_dates_team_and_filters(api, host):
     assert section(body, "sales")["goals"][0]["period"]["actual"] == "10.00"
     [(organization_id, category, queries)] = host.actuals_calls
     assert (organization_id, category) == (ORG, "sales")
+    # The whole range is the sum of its started intervals (SPEC §7): January and February
+    # up to as_of are asked, the whole range is not asked on its own.
     by_range = {(q.start.isoformat(), q.end.isoformat()): q for q in queries}
-    assert set(by_range) == {("2026-01-01", AS_OF), ("2026-02-01", AS_OF)}
-    whole = by_range[("2026-01-01", AS_OF)]
-    assert whole.user_ids == ("rep", "u2", "u3")
-    assert whole.team_id == "team-a" and whole.metric == "net" and whole.interval_id is None
-    assert whole.filters.brands_include == ("b1",)
-    assert by_range[("2026-02-01", AS_OF)].interval_id is not None
+    assert set(by_range) == {("2026-01-01", "2026-01-31"), ("2026-02-01", AS_OF)}
+    january = by_range[("2026-01-01", "2026-01-31")]
+    assert january.user_ids == ("rep", "u2", "u3")
+    assert january.team_id == "team-a" and january.metric == "net"
+    assert january.interval_id is not None
+    assert january.filters.brands_include == ("b1",)
+    assert by_range[("2026-02-01", AS_OF)].interval_id not in (None, january.interval_id)
 
 
 def test_goal_without_team_counts_the_organization(api, host):
@@ -309,9 +312,10 @@ def test_progress_per_interval_and_member(api, host, db):
     assert march["actual"] == "0.00"  # not started: measured without asking
     assert march["business_days_elapsed"] == 0
     assert march["status"] == "on_track"
-    # Only the started periods were asked: the whole range, January and February.
+    # Only the started intervals were asked, January and February: the whole range is their
+    # sum (SPEC §7), not a query of its own.
     [(_, _, queries)] = host.actuals_calls
-    assert len(queries) == 3
+    assert len(queries) == 2
 
 
 def test_progress_of_team_goal_without_split_lists_actuals_only(api, host):

@@ -25,12 +25,9 @@ from ..exceptions import (
     Unauthorized,
     UnsupportedMediaType,
 )
-from ..services.context import MAX_ID, Context, today_in
+from ..services.context import MAX_ID, REQUEST_STORE, Context, today_in
 
 _smorest_pagination_schema = flask_smorest_pagination._pagination_parameters_schema_factory
-
-#: Key of the per-request state (hooks façade, caller context) in ``request.environ``.
-REQUEST_STORE = "flask_wiseparts_goals"
 
 
 def goals_state() -> Any:

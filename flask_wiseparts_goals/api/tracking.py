@@ -12,6 +12,8 @@ from flask.views import MethodView
 from flask_smorest.error_handler import ErrorSchema
 
 from ..schemas.tracking import (
+    BreakdownArgsSchema,
+    BreakdownSchema,
     MyWidgetArgsSchema,
     MyWidgetSchema,
     ProgressArgsSchema,
@@ -19,6 +21,7 @@ from ..schemas.tracking import (
     TeamWidgetArgsSchema,
     TeamWidgetSchema,
 )
+from ..services.breakdown import goal_breakdown
 from ..services.tracking import goal_progress, my_widget, team_widget
 from .common import context, make_blueprint
 
@@ -44,6 +47,35 @@ class Progress(MethodView):
         """
         ctx = context()
         return goal_progress(ctx, goal_id, as_of=args.get("as_of") or ctx.today)
+
+
+@blp.route("/goals/<goals_id:goal_id>/breakdown")
+class Breakdown(MethodView):
+    @blp.arguments(BreakdownArgsSchema, location="query")
+    @blp.response(200, BreakdownSchema)
+    @blp.alt_response(404, response="DEFAULT_ERROR")
+    @blp.alt_response(
+        502, schema=ErrorSchema, description="The metric source of the goal's category failed."
+    )
+    def get(self, args: dict[str, Any], goal_id: int) -> dict[str, Any]:
+        """A goal's actual per value of a dimension (``by=brand``, ``customer``...) on
+        ``as_of`` (default today), for the whole range and the current interval, next to the
+        same days of the preceding year (``compare=previous_year``, default) or of the
+        preceding period (``compare=previous_period``), with the difference; rows ordered
+        largest shortfall first.
+
+        Members are counted as in progress (each for their own days); the comparison counts
+        the same members over the shifted days. A dimension the category's source cannot
+        group by is a 422 naming ``by``.
+        """
+        ctx = context()
+        return goal_breakdown(
+            ctx,
+            goal_id,
+            by=args["by"],
+            as_of=args.get("as_of") or ctx.today,
+            compare=args["compare"],
+        )
 
 
 @blp.route("/widgets/team")

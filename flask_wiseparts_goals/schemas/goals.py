@@ -15,6 +15,7 @@ from marshmallow import EXCLUDE, RAISE, fields, validate, validates_schema
 from ..domain.distribution import SHORTFALL_POLICIES
 from ..domain.periods import Recurrence, Shortcut
 from ..domain.rules import Category, Channel, GoalMode, Metric
+from ..services.context import current_context, goal_permissions
 from .fields import (
     DecimalString,
     DescriptionField,
@@ -167,6 +168,35 @@ class GoalCreateSchema(GoalUpdateSchema):
     filters = fields.Nested(FiltersSchema, load_default=dict)
 
 
+class PermissionsSchema(ma.Schema):
+    """What the caller may do with this goal, as ``goals_authorize`` answers for them."""
+
+    update = StrictBoolean(metadata={"description": "PATCH the goal and its intervals."})
+    delete = StrictBoolean(metadata={"description": "DELETE the goal."})
+    allocate = StrictBoolean(
+        metadata={"description": "Set, distribute and copy the members' targets."}
+    )
+
+
+class PermissionsField(fields.Nested):
+    """The caller's permissions on the dumped goal, asked of ``goals_authorize`` at dump time.
+
+    Computed from the request's caller, so a goal's ETag differs between callers whose
+    permissions differ (each caller's ``If-Match`` is checked against its own view).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(PermissionsSchema, dump_only=True, **kwargs)
+
+    def get_value(
+        self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing
+    ) -> Any:
+        ctx = current_context()
+        if ctx is None:
+            return ma.missing
+        return goal_permissions(ctx, obj)
+
+
 class GoalSchema(ma.Schema):
     id = fields.Integer(dump_only=True)
     category = _category
@@ -189,6 +219,12 @@ class GoalSchema(ma.Schema):
     created_by = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    permissions = PermissionsField(
+        metadata={
+            "description": "What the caller may do with this goal (update, delete, allocate), "
+            "so a front end shows only the controls that will work."
+        }
+    )
 
 
 class GoalListArgsSchema(ma.Schema):

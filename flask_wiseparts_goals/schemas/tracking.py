@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, fields, validate
 
 from ..domain.figures import Status
 from ..domain.rules import Category
+from ..types import GROUP_BY_DIMENSIONS
 from .fields import DecimalString, HostIdField, IsoDate, StrictBoolean
 
 _as_of = IsoDate(
@@ -55,7 +56,9 @@ class FiguresSchema(ma.Schema):
 
     target = _decimal("The target (aim, interval aim or member's allocation); null when none.")
     actual = _decimal(
-        "The metric over [start, min(as_of, end)]; null when no metric source measured it."
+        "The metric over [start, min(as_of, end)], each member counted for the days they "
+        "belonged to the team; for a whole range the sum of its intervals. Null when no "
+        "metric source measured it."
     )
     expected = _decimal("Expected to date: target * elapsed / total business days.")
     forecast = _decimal(
@@ -97,14 +100,23 @@ class PeriodFiguresSchema(FiguresSchema):
     )
     stretch_aim = _decimal("The goal's stretch aim (whole range only), if set.")
     stretch_achievement_percent = _decimal("actual / stretch aim * 100, if a stretch aim is set.")
+    actuals_error = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Why this period's actual is null when the metric source could not "
+            "answer this goal's query (ActualsResult.error); the category's other goals keep "
+            "their figures."
+        },
+    )
 
 
 def _counted() -> fields.Boolean:
     return StrictBoolean(
         metadata={
-            "description": "Whether the member's results count in the goal's actual (a member "
-            "of the team on as_of clipped into the period); false for an allocation holder "
-            "who left the team, whose actual is then null."
+            "description": "Whether the member's results count in the goal's actual: a member "
+            "of the team during the interval up to as_of (goals_team_memberships; without it, "
+            "on the interval's measured day); for the whole range, in any interval. False for "
+            "an allocation holder who left the team, whose actual is then null."
         }
     )
 
@@ -211,4 +223,81 @@ class MyWidgetSchema(ma.Schema):
     categories = fields.List(
         fields.Nested(MyWidgetCategorySchema),
         metadata={"description": "sales, orders (when enabled), activities, in this order."},
+    )
+
+
+# --- Breakdown (SPEC §7) ----------------------------------------------------------------------
+
+
+class BreakdownArgsSchema(QueryArgsSchema):
+    by = fields.String(
+        required=True,
+        validate=validate.OneOf(list(GROUP_BY_DIMENSIONS)),
+        metadata={
+            "description": "The dimension to break the actual down by; /meta lists per category "
+            "the ones its metric source supports (group_by)."
+        },
+    )
+    as_of = _as_of
+    compare = fields.String(
+        load_default="previous_year",
+        validate=validate.OneOf(["previous_year", "previous_period"]),
+        metadata={
+            "description": "previous_year (default): the same days one year earlier (the last "
+            "day of February maps to the last day of February); previous_period: the same days "
+            "one period earlier (shifted by the range's length in days)."
+        },
+    )
+
+
+class BreakdownRowSchema(ma.Schema):
+    id = fields.String(
+        metadata={"description": 'The dimension\'s host id ("": rows without a value).'}
+    )
+    actual = _decimal("The actual of this value over the measured days.")
+    compare_actual = _decimal("The same over the comparison days.")
+    difference = _decimal("actual - compare_actual: negative is a shortfall.")
+    difference_percent = _decimal("difference / |compare_actual| * 100; null when that is 0.")
+
+
+class BreakdownSectionSchema(ma.Schema):
+    interval_id = fields.Integer(
+        allow_none=True, metadata={"description": "Null for the goal's whole range."}
+    )
+    start_date = IsoDate()
+    end_date = IsoDate()
+    measured_start = IsoDate(
+        allow_none=True,
+        metadata={"description": "First day measured; null before the range starts."},
+    )
+    measured_end = IsoDate(
+        allow_none=True, metadata={"description": "Last day measured: min(as_of, end)."}
+    )
+    compare_start = IsoDate(
+        allow_none=True, metadata={"description": "First day of the comparison."}
+    )
+    compare_end = IsoDate(allow_none=True, metadata={"description": "Last day of the comparison."})
+    actual = _decimal("The range's actual (the sum of its intervals).")
+    compare_actual = _decimal("The comparison's actual.")
+    difference = _decimal("actual - compare_actual.")
+    actuals_error = fields.String(
+        allow_none=True,
+        metadata={"description": "Why the rows are missing (the source could not answer)."},
+    )
+    rows = fields.List(
+        fields.Nested(BreakdownRowSchema),
+        metadata={"description": "One per value of the dimension, largest shortfall first."},
+    )
+
+
+class BreakdownSchema(ActualsStateSchema):
+    as_of = IsoDate()
+    goal = fields.Nested(TrackedGoalSchema)
+    by = fields.String()
+    compare = fields.String()
+    period = fields.Nested(BreakdownSectionSchema)
+    current_interval = fields.Nested(
+        BreakdownSectionSchema,
+        allow_none=True,
+        metadata={"description": "The interval containing as_of; null outside the range."},
     )

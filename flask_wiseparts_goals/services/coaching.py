@@ -24,7 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain.figures import Status
-from ..exceptions import ValidationFailed
+from ..domain.rules import Category
+from ..exceptions import GoalsHTTPError, ValidationFailed
 from ..models import CoachingNotice, Goal, NotificationSetting
 from ..plugins import HostHooks
 from ..types import AuthTarget, Identity, Notification, NotificationKind
@@ -180,9 +181,34 @@ DRIVER_COUNT = 3
 
 
 def breakdown_shortfalls(ctx: Context, goal: Goal, as_of: date) -> list[Shortfall]:
-    """The goal's shortfalls from the breakdown service (``goal_breakdown``), by brand,
-    customer and customer branch; none while the breakdown is not installed."""
-    return []
+    """The goal's values below the same days of the preceding year, from its breakdown over
+    the whole range (:func:`.breakdown.goal_breakdown`, ``compare=previous_year``) by brand,
+    customer and customer branch: the dimensions the category's source can group by
+    (``/meta``'s ``group_by``); a breakdown that fails names no driver (logged)."""
+    from .breakdown import goal_breakdown  # the breakdown reads tracking; imported late
+    from .capabilities import category_offer
+
+    offered = category_offer(ctx, Category(goal.category)).group_by
+    shortfalls: list[Shortfall] = []
+    for dimension in DRIVER_DIMENSIONS:
+        if dimension not in offered:
+            continue
+        try:
+            body = goal_breakdown(ctx, goal.id, by=dimension, as_of=as_of)
+        except GoalsHTTPError as error:
+            logger.warning(
+                "coaching: no %s breakdown of goal %s: %s", dimension, goal.id, error.description
+            )
+            continue
+        section = body["period"]
+        if not section or section["actuals_error"]:
+            continue
+        shortfalls += [
+            Shortfall(dimension, str(row["id"]), row["actual"], row["compare_actual"])
+            for row in section["rows"]
+            if row["actual"] is not None and row["compare_actual"] is not None
+        ]
+    return shortfalls
 
 
 def largest_shortfalls(

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -53,6 +54,9 @@ class Context:
             raise Forbidden(f"You may not {action} this {target.kind}.")
 
 
+#: Key of the per-request state (hooks façade, caller context) in ``request.environ``.
+REQUEST_STORE = "flask_wiseparts_goals"
+
 #: Ids are 32-bit on every supported database; a larger id in a URL names nothing.
 MAX_ID = 2**31 - 1
 
@@ -66,6 +70,25 @@ def goal_target(goal: Goal) -> AuthTarget:
         created_by=goal.created_by,
         category=goal.category,
     )
+
+
+#: The writes a goal response reports in its ``permissions``.
+GOAL_PERMISSIONS = ("update", "delete", "allocate")
+
+
+def goal_permissions(ctx: Context, goal: Goal) -> dict[str, bool]:
+    """``{"update", "delete", "allocate"}``: what the caller may do with ``goal``."""
+    target = goal_target(goal)
+    return {action: ctx.allowed(action, target) for action in GOAL_PERMISSIONS}
+
+
+def current_context() -> Context | None:
+    """The request's Context when a Goals view built one (``None`` outside such a request)."""
+    if not has_request_context():
+        return None
+    store = request.environ.get(REQUEST_STORE) or {}
+    ctx: Context | None = store.get("context")
+    return ctx
 
 
 def load_goal(ctx: Context, goal_id: int, action: str = "read") -> Goal:

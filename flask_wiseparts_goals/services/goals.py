@@ -25,6 +25,7 @@ from ..domain.rules import (
 from ..exceptions import Conflict, ValidationFailed
 from ..models import Goal
 from ..types import AuthTarget
+from .capabilities import unsupported_by_source
 from .context import Context, goal_target
 from .history import record_event
 from .planning import set_shortfall_policy
@@ -113,7 +114,12 @@ def _clean_filters(filters: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _validate(
-    ctx: Context, settings: GoalSettings, *, check_team: bool = True, creating: bool = True
+    ctx: Context,
+    settings: GoalSettings,
+    *,
+    check_team: bool = True,
+    creating: bool = True,
+    current: GoalSettings | None = None,
 ) -> None:
     """422 with every problem: the domain rules, plus a team the host does not know
     (``goals_team_members`` answers ``None``), split by members or not.
@@ -122,6 +128,11 @@ def _validate(
     editable, so a manager can still correct or close them."""
     enabled = category_enabled(ctx, settings.category) if creating else True
     errors = validate_settings(settings, category_enabled=enabled)
+    for name, problem in unsupported_by_source(ctx, settings, current).items():
+        if isinstance(problem, dict):  # filters: merged with the domain's filter errors
+            errors[name] = {**problem, **errors.get(name, {})}
+        else:
+            errors.setdefault(name, problem)
     if (
         check_team
         and settings.team_id is not None
@@ -225,7 +236,13 @@ def update_goal(ctx: Context, goal: Goal, data: Mapping[str, Any]) -> Goal:
         # Authorized against the goal as it is (load_goal) and as it will be: a manager may not
         # move a goal to a team they cannot write, nor make it organization-wide.
         ctx.require("update", replace(goal_target(goal), team_id=settings.team_id))
-    _validate(ctx, settings, check_team=settings.team_id != current.team_id, creating=False)
+    _validate(
+        ctx,
+        settings,
+        check_team=settings.team_id != current.team_id,
+        creating=False,
+        current=current,
+    )
     if settings.recurrence and not current.recurrence and _has_clone(ctx, goal):
         raise ValidationFailed(
             {

@@ -390,6 +390,15 @@ def _settle_goal(
             goal.id,
         )
         return
+    failed = [r.error for q in queries if (r := answer.get(q.key)) is not None and r.error]
+    if failed:  # a per-query error (SPEC §7): no shortfall from a number the source lacks
+        summary.unmeasured += 1
+        logger.warning(
+            "planning: the metric source could not measure goal %s (%s): its shortfalls wait",
+            goal.id,
+            failed[0],
+        )
+        return
     claim_goal(ctx, goal)  # a new version: ETags read before the carry are stale
     now = utcnow()
     claimed: sa.CursorResult[Any] = session.execute(  # type: ignore[assignment]
@@ -404,7 +413,7 @@ def _settle_goal(
     for interval, query in zip(due, queries, strict=True):
         set_committed_value(interval, "shortfall_settled_at", now)
         result = answer.get(query.key)
-        actual = result.total if result is not None else ZERO
+        actual = (result.total or ZERO) if result is not None else ZERO
         if carry_shortfall(ctx, goal, interval, actual, unit):
             summary.carried += 1
         else:

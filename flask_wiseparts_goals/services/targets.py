@@ -22,6 +22,7 @@ from ..domain.distribution import (
     distribute_equal,
     distribute_proportional,
 )
+from ..domain.memberships import counted_spans
 from ..domain.periods import Period
 from ..domain.rules import MAX_VALUE, Category, GoalMode, check_places, places, step
 from ..exceptions import Conflict, MetricSourceError, NotFound, ValidationFailed
@@ -462,28 +463,75 @@ def _weights(
     """Each member's value in the preceding period: allocations (``targets``) or actuals."""
     if basis == "actuals":
         period = interval_period(interval).preceding()
-        query = ActualsQuery(
-            key="weights",
-            metric=goal.metric,
-            start=period.start,
-            end=period.end,
-            user_ids=tuple(members),
-            team_id=goal.team_id,
-            goal_id=goal.id,
-            interval_id=interval.id,
-            filters=Filters.from_json(goal.filters),
-        )
-        answer = ask_metric_source(ctx, goal, [query], "distribute by targets, or try again later")
+        with ctx.session.no_autoflush:  # the host reads its tables in this session
+            spans = _counted_spans(ctx, goal, period, members)
+        queries = [
+            ActualsQuery(
+                key=f"weights:{index}",
+                metric=goal.metric,
+                start=span.start,
+                end=span.end,
+                user_ids=users,
+                team_id=goal.team_id,
+                goal_id=goal.id,
+                interval_id=interval.id,
+                filters=Filters.from_json(goal.filters),
+            )
+            for index, (span, users) in enumerate(spans)
+        ]
+        if not queries:
+            outcome.notes.append("No member belonged to the team in the preceding period.")
+            return {}
+        answer = ask_metric_source(ctx, goal, queries, "distribute by targets, or try again later")
         if answer is None:
             outcome.notes.append(f"No metric source answers the {goal.category} category.")
             return {}
-        result = answer.get("weights")
-        return dict(result.per_user) if result is not None else {}
+        weights: dict[str, Decimal] = {}
+        for query in queries:
+            result = answer.get(query.key)
+            if result is None:
+                continue
+            if result.error is not None:
+                outcome.notes.append(
+                    f"The metric source could not measure the weights: {result.error}"
+                )
+                return {}
+            for user_id in query.user_ids or ():
+                weights[user_id] = weights.get(user_id, ZERO) + result.per_user.get(user_id, ZERO)
+        return weights
     previous = preceding_interval(ctx, goal, interval)
     if previous is None:
         outcome.notes.append("No preceding interval: nothing to weigh by.")
         return {}
     return {a.user_id: a.target for a in previous.allocations}
+
+
+def _counted_spans(
+    ctx: Context, goal: Goal, period: Period, members: Sequence[str]
+) -> list[tuple[Period, tuple[str, ...]]]:
+    """Who of ``members`` counts when in ``period``, by the tracking rule (docs/tracking.md):
+    their days of membership (``goals_team_memberships``), or without that hook the members on
+    the period's last day, for the whole period."""
+    memberships = None
+    if goal.team_id is not None:
+        memberships = ctx.hooks.team_memberships(
+            ctx.organization_id, goal.team_id, period.start, period.end
+        )
+    if memberships is None:
+        on_last_day = set(
+            (ctx.hooks.team_members(ctx.organization_id, goal.team_id, period.end) or ())
+            if goal.team_id is not None
+            else members
+        )
+        users = tuple(user for user in members if user in on_last_day)
+        return [(period, users)] if users else []
+    wanted = set(members)
+    return [
+        (span, kept)
+        for span, users in counted_spans(memberships, period)
+        for kept in [tuple(user for user in users if user in wanted)]
+        if kept
+    ]
 
 
 def ask_metric_source(

@@ -11,10 +11,13 @@ intervals or members:
    over the widest range its goals need;
 3. **compute** the figures with :mod:`flask_wiseparts_goals.domain.figures`.
 
-What an actual is: the goal's metric over ``[start, min(as_of, end)]`` of a period, counting the
-members of the goal's team on ``as_of`` clipped into that period (``goals_team_members``), or the
-whole organization for a goal without a team, with the goal's filters. A period that has not
-started has an actual of 0 without asking anybody.
+What an actual is (SPEC §7, docs/tracking.md "Who is counted"): an interval's actual is the
+goal's metric over ``[start, min(as_of, end)]`` with the goal's filters, counting each member of
+the goal's team for the days they belonged to it (``goals_team_memberships``; without that hook,
+the members ``goals_team_members`` gives on the interval's measured day, for that interval), or
+the whole organization for a goal without a team. Members with the same span share one query.
+A goal's whole-range actual is the sum of its intervals' actuals, per member and in total. An
+interval that has not started has an actual of 0 without asking anybody.
 
 When no source answers a category (the hook returns ``None``), that category's actuals, and every
 figure derived from them, are ``null`` and the response says so (``actuals_available: false``
@@ -27,8 +30,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
@@ -37,11 +40,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..domain.figures import BusinessCalendar, Figures, Thresholds, Timeline, compute_figures
+from ..domain.memberships import counted_spans, members_within
 from ..domain.periods import Period
 from ..domain.rules import Category, places
 from ..exceptions import MetricSourceError
 from ..models import Allocation, Goal, Interval
-from ..types import ActualsQuery, ActualsResult, AuthTarget, Filters
+from ..types import ActualsQuery, ActualsResult, AuthTarget, Filters, Membership
 from .context import Context, goal_target, load_goal
 from .goals import category_enabled
 
@@ -100,17 +104,37 @@ class CategoryActuals:
 
 
 @dataclass(frozen=True, eq=False)
+class Part:
+    """One query of a slot: the users counted over one span of days."""
+
+    key: str
+    #: ``None`` counts the whole organization.
+    user_ids: tuple[str, ...] | None
+
+    @cached_property
+    def counted(self) -> frozenset[str] | None:
+        return None if self.user_ids is None else frozenset(self.user_ids)
+
+    def counts(self, user_id: str) -> bool:
+        return self.counted is None or user_id in self.counted
+
+
+@dataclass(frozen=True, eq=False)
 class Slot:
-    """One period of one goal to measure: the whole range or an interval."""
+    """One period of one goal to measure: an interval, or the whole range (the sum of its
+    intervals, :attr:`children`)."""
 
     goal: Goal
     period: Period
     timeline: Timeline
-    #: The query's key; ``None`` when the period has not started (nothing to measure).
-    key: str | None
-    #: The counted users; ``None`` counts the whole organization.
+    #: The queries measuring an interval, one per distinct span of membership; none before the
+    #: interval starts (its actual is 0 without asking) and none for a whole range.
+    parts: tuple[Part, ...]
+    #: The counted users in team order; ``None`` counts the whole organization.
     user_ids: tuple[str, ...] | None
     interval_id: int | None = None
+    #: For a whole range: the interval slots it sums.
+    children: tuple[Slot, ...] = ()
 
     @cached_property
     def _counted(self) -> frozenset[str] | None:
@@ -119,15 +143,23 @@ class Slot:
     def counts(self, user_id: str) -> bool:
         return self._counted is None or user_id in self._counted
 
+    def measured_parts(self) -> tuple[Part, ...]:
+        if not self.children:
+            return self.parts
+        return tuple(part for child in self.children for part in child.parts)
+
 
 class Batch:
     """Collects every actuals query of a request, then asks each category's source once."""
 
-    def __init__(self, ctx: Context, as_of: date) -> None:
+    def __init__(self, ctx: Context, as_of: date, *, group_by: str | None = None) -> None:
         self.ctx = ctx
         self.as_of = as_of
+        #: A breakdown dimension every query of this batch asks ``groups`` for.
+        self.group_by = group_by
         self.thresholds = thresholds(ctx.config)
         self._calendars: dict[str | None, BusinessCalendar] = {}
+        self._ranges: dict[str | None, tuple[date, date]] = {}
         self._member_calendars: dict[tuple[str | None, date, date, str], BusinessCalendar] = {}
         self._queries: dict[str, dict[str, ActualsQuery]] = defaultdict(dict)
         self._answers: dict[str, CategoryActuals] = {}
@@ -135,51 +167,106 @@ class Batch:
     # -- business days and members ------------------------------------------------------------
 
     def load_calendars(self, goals: Iterable[Goal]) -> None:
-        """One ``goals_business_days`` call per team (and one for goals without a team), over
-        the smallest range that covers every goal of that team."""
-        ranges: dict[str | None, tuple[date, date]] = {}
+        """Note the smallest range that covers every goal of each team (and of the goals
+        without a team): ``goals_business_days`` and ``goals_team_memberships`` are asked once
+        per team over it, when a goal of the team is first measured."""
+        ranges = self._ranges
         for goal in goals:
             start, end = ranges.get(goal.team_id, (goal.start_date, goal.end_date))
             ranges[goal.team_id] = (min(start, goal.start_date), max(end, goal.end_date))
-        for team_id, (start, end) in ranges.items():
+
+    def calendar(self, team_id: str | None) -> BusinessCalendar:
+        if team_id not in self._calendars:
+            start, end = self._ranges[team_id]
             days = self.ctx.hooks.business_days(self.ctx.organization_id, team_id, start, end)
             self._calendars[team_id] = BusinessCalendar(days)
+        return self._calendars[team_id]
+
+    def memberships(self, team_id: str) -> tuple[Membership, ...] | None:
+        """The team's memberships over the request's range (one hook call per team), or
+        ``None`` when no plugin answers ``goals_team_memberships``."""
+        start, end = self._ranges[team_id]
+        return self.ctx.hooks.team_memberships(self.ctx.organization_id, team_id, start, end)
 
     def members(self, goal: Goal, period: Period) -> tuple[str, ...] | None:
-        """The users a period of ``goal`` counts: the team's members on ``as_of`` clipped into
-        the period, ``None`` (everybody) for a goal without a team. A team the host does not
-        know counts nobody."""
+        """The users an interval of ``goal`` counts, in team order; ``None`` (everybody) for a
+        goal without a team. With memberships: whoever belonged to the team on any day from
+        the interval's start to its measured day (``as_of`` clipped into it); without: the
+        members on the measured day. A team the host does not know counts nobody."""
         if goal.team_id is None:
             return None
         on = min(max(self.as_of, period.start), period.end)
+        memberships = self.memberships(goal.team_id)
+        if memberships is not None:
+            return members_within(memberships, Period(period.start, on))
         return self.ctx.hooks.team_members(self.ctx.organization_id, goal.team_id, on) or ()
 
     # -- queries --------------------------------------------------------------------------------
 
     def ask(self, goal: Goal, period: Period, interval_id: int | None = None) -> Slot:
-        """Register the measure of ``period`` of ``goal`` (asked later, with the batch)."""
-        timeline = Timeline.of(period, self.as_of, self._calendars[goal.team_id])
+        """Register the measure of one interval of ``goal`` (asked later, with the batch)."""
+        timeline = Timeline.of(period, self.as_of, self.calendar(goal.team_id))
         user_ids = self.members(goal, period)
         measured = timeline.measured(period, self.as_of)
-        key = None
+        parts: list[Part] = []
         if measured is not None:
-            # Keyed by bounds: a goal's single interval is its whole range, asked once.
-            key = f"{goal.id}:{period.start.isoformat()}:{period.end.isoformat()}"
-            self._queries[goal.category].setdefault(
-                key,
-                ActualsQuery(
-                    key=key,
-                    metric=goal.metric,
-                    start=measured.start,
-                    end=measured.end,
-                    user_ids=user_ids,
-                    team_id=goal.team_id,
-                    goal_id=goal.id,
-                    interval_id=interval_id,
-                    filters=Filters.from_json(goal.filters),
-                ),
+            memberships = None if goal.team_id is None else self.memberships(goal.team_id)
+            spans = (
+                [(measured, user_ids)]
+                if memberships is None
+                else counted_spans(memberships, measured)
             )
-        return Slot(goal, period, timeline, key, user_ids, interval_id)
+            for span, users in spans:
+                # Keyed by the span: spans of one goal's intervals never coincide.
+                key = f"{goal.id}:{span.start.isoformat()}:{span.end.isoformat()}"
+                parts.append(Part(key, users))
+                self._queries[goal.category].setdefault(
+                    key,
+                    ActualsQuery(
+                        key=key,
+                        metric=goal.metric,
+                        start=span.start,
+                        end=span.end,
+                        user_ids=users,
+                        team_id=goal.team_id,
+                        goal_id=goal.id,
+                        interval_id=interval_id,
+                        filters=Filters.from_json(goal.filters),
+                        group_by=self.group_by,
+                    ),
+                )
+        return Slot(goal, period, timeline, tuple(parts), user_ids, interval_id)
+
+    def ask_shifted(
+        self, slot: Slot, shift: Callable[[date, date], tuple[date, date]], tag: str
+    ) -> Slot:
+        """The same queries as ``slot`` (same users, same spans) on other days: each span
+        ``(start, end)`` mapped by ``shift`` (e.g. one year earlier). For a whole range, its
+        intervals'."""
+        if slot.children:
+            children = tuple(self.ask_shifted(child, shift, tag) for child in slot.children)
+            return replace(slot, children=children)
+        queries = self._queries[slot.goal.category]
+        parts = []
+        for part in slot.parts:
+            original = queries[part.key]
+            key = f"{part.key}:{tag}"
+            start, end = shift(original.start, original.end)
+            queries.setdefault(key, replace(original, key=key, start=start, end=end))
+            parts.append(Part(key, part.user_ids))
+        return replace(slot, parts=tuple(parts))
+
+    def ask_period(self, goal: Goal, intervals: Sequence[Slot]) -> Slot:
+        """The whole range of ``goal``: the sum of its intervals (asks nothing more). Its
+        counted users are everyone counted in any of them."""
+        period = _period(goal)
+        timeline = Timeline.of(period, self.as_of, self.calendar(goal.team_id))
+        user_ids: tuple[str, ...] | None = None
+        if goal.team_id is not None:
+            user_ids = tuple(
+                dict.fromkeys(user for slot in intervals for user in slot.user_ids or ())
+            )
+        return Slot(goal, period, timeline, (), user_ids, None, tuple(intervals))
 
     def collect(self) -> None:
         """Call ``goals_collect_actuals`` once per category that has queries."""
@@ -225,31 +312,70 @@ class Batch:
 
     # -- actuals --------------------------------------------------------------------------------
 
-    def _result(self, slot: Slot) -> ActualsResult | None:
+    def _results(self, slot: Slot) -> list[tuple[Part, ActualsResult]] | None:
+        """Each part's answer (a part not answered counts 0); ``None`` when the category has
+        no answer."""
         results = self.answer(slot.goal.category).results
         if results is None:
             return None
-        if slot.key is None:
-            return ActualsResult(total=ZERO)
-        return results.get(slot.key) or ActualsResult(total=ZERO)
+        return [
+            (part, results.get(part.key) or ActualsResult(total=ZERO))
+            for part in slot.measured_parts()
+        ]
+
+    def error_of(self, slot: Slot) -> str | None:
+        """Why the source could not answer this slot's queries (``ActualsResult.error``)."""
+        for _, result in self._results(slot) or ():
+            if result.error is not None:
+                return result.error
+        return None
 
     def actual(self, slot: Slot) -> Decimal | None:
-        result = self._result(slot)
-        return None if result is None else result.total
+        """The slot's actual: the sum over its queries (for a whole range, its intervals')."""
+        results = self._results(slot)
+        if results is None or self.error_of(slot) is not None:
+            return None
+        return sum((result.total or ZERO for _, result in results), ZERO)
 
     def actual_of(self, slot: Slot, user_id: str) -> Decimal | None:
-        """A user's actual within the slot; ``None`` when not measured or not counted."""
-        result = self._result(slot)
-        if result is None or not slot.counts(user_id):
+        """A user's actual within the slot, over the days they were counted; ``None`` when not
+        measured or not counted."""
+        results = self._results(slot)
+        if results is None or self.error_of(slot) is not None or not slot.counts(user_id):
             return None
-        return result.per_user.get(user_id, ZERO)
+        return sum(
+            (
+                result.per_user.get(user_id, ZERO)
+                for part, result in results
+                if part.counts(user_id)
+            ),
+            ZERO,
+        )
+
+    def groups(self, slot: Slot) -> dict[str, Decimal] | None:
+        """The slot's actual per value of the batch's ``group_by`` dimension (summed over its
+        queries); ``None`` when not measured, or when the source answered without groups."""
+        results = self._results(slot)
+        if results is None or self.error_of(slot) is not None:
+            return None
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for _, result in results:
+            if result.groups is None:
+                return None
+            for group, value in result.groups.items():
+                totals[group] += value
+        return dict(totals)
 
     def reported_users(self, slot: Slot) -> list[str]:
         """The users the source reported for a slot, largest actual first."""
-        result = self._result(slot)
-        if result is None:
+        results = self._results(slot)
+        if results is None or self.error_of(slot) is not None:
             return []
-        return sorted(result.per_user, key=lambda user: (-result.per_user[user], user))
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for _, result in results:
+            for user, value in result.per_user.items():
+                totals[user] += value
+        return sorted(totals, key=lambda user: (-totals[user], user))
 
     # -- figures --------------------------------------------------------------------------------
 
@@ -277,6 +403,7 @@ class Batch:
             "business_days_elapsed": timeline.elapsed,
             "business_days_remaining": timeline.remaining,
             **figures_json(figures),
+            "actuals_error": self.error_of(slot),
         }
 
     def member_timeline(self, slot: Slot, user_id: str) -> Timeline:
@@ -394,16 +521,24 @@ def _visible_goals(ctx: Context, conditions: Sequence[sa.ColumnElement[bool]]) -
     return [goal for goal in goals if ctx.allowed("read", goal_target(goal))]
 
 
-def _current_intervals(
+def _started_intervals(
     ctx: Context, conditions: Sequence[sa.ColumnElement[bool]], as_of: date
-) -> dict[int, Interval]:
-    """The interval containing ``as_of`` of every goal matching ``conditions``: one statement."""
-    intervals = ctx.session.scalars(
+) -> dict[int, list[Interval]]:
+    """The intervals started by ``as_of`` of every goal matching ``conditions``, in order:
+    one statement. A whole range's actual is the sum of these; the last is the current one."""
+    intervals: dict[int, list[Interval]] = defaultdict(list)
+    for interval in ctx.session.scalars(
         sa.select(Interval)
         .join(Goal, Interval.goal_id == Goal.id)
-        .where(*conditions, Interval.start_date <= as_of, Interval.end_date >= as_of)
-    ).all()
-    return {interval.goal_id: interval for interval in intervals}
+        .where(*conditions, Interval.start_date <= as_of)
+        .order_by(Interval.goal_id, Interval.start_date)
+    ):
+        intervals[interval.goal_id].append(interval)
+    return intervals
+
+
+def _current(intervals: Sequence[Interval], as_of: date) -> Interval | None:
+    return next((i for i in intervals if i.start_date <= as_of <= i.end_date), None)
 
 
 def _group_by_category(
@@ -418,18 +553,17 @@ def _group_by_category(
 
 
 def _ask_period_and_current(
-    batch: Batch, goals: Sequence[Goal], current: Mapping[int, Interval]
-) -> list[tuple[Goal, Slot, Slot | None]]:
-    """Measure each goal's whole range and current interval, asking every source once."""
-    batch.load_calendars(goals)
-    slots: list[tuple[Goal, Slot, Slot | None]] = []
+    batch: Batch, goals: Sequence[Goal], started: Mapping[int, Sequence[Interval]]
+) -> list[tuple[Goal, Slot, Slot | None, Interval | None]]:
+    """Measure each goal's whole range (the sum of its started intervals) and its current
+    interval, asking every source once."""
+    slots: list[tuple[Goal, Slot, Slot | None, Interval | None]] = []
     for goal in goals:
-        interval = current.get(goal.id)
-        whole = batch.ask(goal, _period(goal))
-        slot = None
-        if interval is not None:
-            slot = batch.ask(goal, _interval_period(interval), interval.id)
-        slots.append((goal, whole, slot))
+        intervals = started.get(goal.id, ())
+        current = _current(intervals, batch.as_of)
+        asked = [batch.ask(goal, _interval_period(i), i.id) for i in intervals]
+        slot = next((s for s, i in zip(asked, intervals, strict=True) if i is current), None)
+        slots.append((goal, batch.ask_period(goal, asked), slot, current))
     batch.collect()
     return slots
 
@@ -444,8 +578,8 @@ def team_widget(ctx: Context, *, as_of: date, team_id: str | None = None) -> dic
     ``None``) active on ``as_of``, grouped by category, with the figures of each goal's whole
     period and of its current interval.
 
-    Statements: 2 (goals, current intervals). Hooks: business days once per team, actuals once
-    per category.
+    Statements: 2 (goals, started intervals). Hooks: business days and memberships once per
+    team, actuals once per category.
     """
     if team_id is not None:
         ctx.require(
@@ -454,13 +588,14 @@ def team_widget(ctx: Context, *, as_of: date, team_id: str | None = None) -> dic
     categories = _enabled_categories(ctx)
     conditions = _active_conditions(ctx, as_of, categories, team_id)
     goals = _visible_goals(ctx, conditions)
-    current = _current_intervals(ctx, conditions, as_of) if goals else {}
+    started = _started_intervals(ctx, conditions, as_of) if goals else {}
 
     batch = Batch(ctx, as_of)
-    slots = _ask_period_and_current(batch, goals, current)
+    batch.load_calendars(goals)
+    slots = _ask_period_and_current(batch, goals, started)
 
     entries = []
-    for goal, whole, slot in slots:
+    for goal, whole, slot, interval in slots:
         entry = {
             "goal": goal_summary(goal),
             "period": batch.figures(
@@ -468,8 +603,7 @@ def team_widget(ctx: Context, *, as_of: date, team_id: str | None = None) -> dic
             ),
             "current_interval": None,
         }
-        if slot is not None:
-            interval = current[goal.id]
+        if slot is not None and interval is not None:
             entry["current_interval"] = batch.figures(slot, interval.aim, batch.actual(slot))
         entries.append((goal, entry))
     return {
@@ -489,17 +623,17 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
     The own target is the caller's allocation (summed over the intervals for the whole period)
     when the goal is split by members, else ``null``: the goal's target is the team's.
 
-    Statements: 3 (goals, current intervals, the caller's allocations).
+    Statements: 3 (goals, started intervals, the caller's allocations).
     """
     me = ctx.identity.user_id
     ctx.require("read", AuthTarget(kind="organization", organization_id=ctx.organization_id))
     categories = _enabled_categories(ctx)
     conditions = _active_conditions(ctx, as_of, categories)
     goals = _visible_goals(ctx, conditions)
-    current: dict[int, Interval] = {}
+    started: dict[int, list[Interval]] = {}
     mine: dict[int, dict[int, Allocation]] = defaultdict(dict)
     if goals:
-        current = _current_intervals(ctx, conditions, as_of)
+        started = _started_intervals(ctx, conditions, as_of)
         allocations = ctx.session.scalars(
             sa.select(Allocation)
             .join(Goal, Allocation.goal_id == Goal.id)
@@ -509,11 +643,16 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
             mine[allocation.goal_id][allocation.interval_id] = allocation
 
     batch = Batch(ctx, as_of)
-    counted = [goal for goal in goals if goal.id in mine or _counts_me(batch, goal, me)]
-    slots = _ask_period_and_current(batch, counted, current)
+    batch.load_calendars(goals)
+    counted = [
+        goal
+        for goal in goals
+        if goal.id in mine or _counts_me(batch, goal, started.get(goal.id, ()), me)
+    ]
+    slots = _ask_period_and_current(batch, counted, started)
 
     entries = []
-    for goal, whole, slot in slots:
+    for goal, whole, slot, interval in slots:
         own = mine.get(goal.id, {}) if goal.split_by_team_members else {}
         period_target = None
         if own:
@@ -523,8 +662,8 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
             "period": batch.own_figures(whole, me, period_target),
             "current_interval": None,
         }
-        if slot is not None:
-            held = own.get(current[goal.id].id)
+        if slot is not None and interval is not None:
+            held = own.get(interval.id)
             target = None if held is None else held.target
             entry["current_interval"] = batch.own_figures(slot, me, target)
         entries.append((goal, entry))
@@ -535,10 +674,11 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
     }
 
 
-def _counts_me(batch: Batch, goal: Goal, me: str) -> bool:
-    """Whether the caller is counted in the goal's whole period (everybody is, without a team)."""
-    members = batch.members(goal, _period(goal))
-    return members is None or me in members
+def _counts_me(batch: Batch, goal: Goal, intervals: Sequence[Interval], me: str) -> bool:
+    """Whether the caller is counted in any started interval (everybody is, without a team)."""
+    return goal.team_id is None or any(
+        me in (batch.members(goal, _interval_period(interval)) or ()) for interval in intervals
+    )
 
 
 def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
@@ -567,11 +707,11 @@ def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
 
     batch = Batch(ctx, as_of)
     batch.load_calendars([goal])
-    whole = batch.ask(goal, _period(goal))
     slots = [
         (interval, batch.ask(goal, _interval_period(interval), interval.id))
         for interval in intervals
     ]
+    whole = batch.ask_period(goal, [slot for _, slot in slots])
     batch.collect()
     answer = batch.answer(goal.category)
     if answer.error is not None:
@@ -591,10 +731,13 @@ def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
         targets = {a.user_id: a.target for a in allocations[interval.id]}
         row["members"] = _members(batch, slot, targets)
         rows.append(row)
+    state = {k: v for k, v in answer.as_json().items() if k != "category"}
+    if state["actuals_error"] is None and period["actuals_error"] is not None:
+        state.update(actuals_available=False, actuals_error=period["actuals_error"])
     return {
         "as_of": as_of,
         "goal": goal_summary(goal),
-        **{k: v for k, v in answer.as_json().items() if k != "category"},
+        **state,
         "period": period,
         "intervals": rows,
     }
@@ -616,21 +759,32 @@ def _members(batch: Batch, slot: Slot, targets: Mapping[str, Decimal]) -> list[d
 def goals_period_progress(
     ctx: Context, goals: Sequence[Goal], *, as_of: date
 ) -> dict[int, dict[str, Any]]:
-    """The whole-range figures of many goals at once, each with its member rows as in
-    :func:`goal_progress` (``period``), for jobs that look at every goal of an organization
-    (coaching). No authorization: the caller chose the goals.
+    """The whole-range figures of many goals at once, each with its member rows, measured as
+    :func:`goal_progress` measures ``period`` (the sum of the goal's intervals), for jobs that
+    look at every goal of an organization (coaching). No authorization: the caller chose the
+    goals.
 
     :return: goal id → the period's figures with ``members`` and ``actuals_available``
-        (``False``, every actual ``null``, when the category's source does not answer or failed).
+        (``False``, every actual ``null``, when the category's source does not answer or
+        failed, or failed for this goal).
 
-    Statements: 1 (allocations). Hooks: business days once per team, actuals once per category.
+    Statements: 2 (intervals, allocations). Hooks: business days once per team, actuals once
+    per category.
     """
     if not goals:
         return {}
+    goal_ids = [goal.id for goal in goals]
+    intervals: dict[int, list[Interval]] = defaultdict(list)
+    for interval in ctx.session.scalars(
+        sa.select(Interval)
+        .where(Interval.goal_id.in_(goal_ids))
+        .order_by(Interval.goal_id, Interval.start_date)
+    ):
+        intervals[interval.goal_id].append(interval)
     totals: dict[int, dict[str, Decimal]] = defaultdict(dict)
     for allocation in ctx.session.scalars(
         sa.select(Allocation)
-        .where(Allocation.goal_id.in_([goal.id for goal in goals]))
+        .where(Allocation.goal_id.in_(goal_ids))
         .order_by(Allocation.goal_id, Allocation.interval_id, Allocation.position, Allocation.id)
     ):
         own = totals[allocation.goal_id]
@@ -638,12 +792,20 @@ def goals_period_progress(
 
     batch = Batch(ctx, as_of)
     batch.load_calendars(goals)
-    slots = [(goal, batch.ask(goal, _period(goal))) for goal in goals]
+    wholes = []
+    for goal in goals:
+        slots = [
+            batch.ask(goal, _interval_period(interval), interval.id)
+            for interval in intervals[goal.id]
+        ]
+        wholes.append((goal, batch.ask_period(goal, slots)))
     batch.collect()
     progress: dict[int, dict[str, Any]] = {}
-    for goal, whole in slots:
+    for goal, whole in wholes:
         period = batch.figures(whole, goal.aim, batch.actual(whole), stretch_aim=goal.stretch_aim)
         period["members"] = _members(batch, whole, totals[goal.id])
-        period["actuals_available"] = bool(batch.answer(goal.category).available is not False)
+        period["actuals_available"] = batch.answer(
+            goal.category
+        ).available is not False and not period.get("actuals_error")
         progress[goal.id] = period
     return progress

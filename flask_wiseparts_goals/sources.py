@@ -1,0 +1,310 @@
+"""Ready metric sources a host configures instead of writing SQL (SPEC §7).
+
+:class:`SqlMetricSource` answers ``goals_collect_actuals`` and ``goals_metric_capabilities``
+for the categories it maps, from the host's own tables (a table of lines, a view, or a rollup
+table with one row per day and dimension)::
+
+    from flask_wiseparts_goals.sources import SqlMapping, SqlMetricSource
+
+    sales = SqlMetricSource(
+        SqlMapping(
+            "sales",
+            SalesLine.__table__,
+            metrics={"net": "net", "gross": "gross"},
+            filters={"brands": "brand_id", "customers": "customer_id"},
+        )
+    )
+    goals.init_app(app, plugins=[host_plugin, sales])
+
+A request's whole batch of a category becomes **one** statement: one grouped ``SELECT`` per
+distinct query glued with ``UNION ALL`` (nested past :data:`MAX_UNION_TERMS`, SQLite's limit is
+500 terms), each filtered by the ``(organization, date)`` range so indexes serve it. A query the
+mapping cannot answer (a metric or filter it does not map) gets ``ActualsResult(error=...)``:
+that goal shows why, every other goal keeps its figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from .domain.rules import FLAG_FILTERS, LIST_PAIR_FILTERS
+from .markers import hookimpl
+from .types import GROUP_BY_DIMENSIONS, ActualsQuery, ActualsResult, Filters, MetricCapabilities
+
+#: SELECTs per ``UNION ALL`` level (SQLite refuses compound SELECTs of more than 500 terms).
+MAX_UNION_TERMS = 200
+
+#: A custom condition: ``(table, organization_id, query) -> condition or None``.
+Condition = Callable[[sa.FromClause, str, ActualsQuery], "sa.ColumnElement[bool] | None"]
+
+_FILTER_OF_DIMENSION = {filter_: dimension for dimension, filter_ in GROUP_BY_DIMENSIONS.items()}
+
+
+@dataclass(frozen=True)
+class SqlMapping:
+    """How one category's actuals are read from one table, view or rollup table.
+
+    :param category: ``"sales"``, ``"orders"`` or ``"activities"``.
+    :param table: a ``sa.Table`` (``Model.__table__``), a view reflected or declared with
+        ``sa.table(...)``, or any selectable with named columns.
+    :param metrics: metric name → the column summed for it (``{"net": "net_amount"}``).
+    :param count: how ``count`` is measured: ``"*"`` counts rows (a table of lines or
+        activities), a column name sums it (a rollup table's row counter); ``None``: ``count``
+        is not offered.
+    :param filters: goal filter name (as in a goal's ``filters`` JSON) → column. Include/exclude
+        filters (``brands``...) and list filters (``activity_types``...) match the column's
+        values; a flag (``verified_only``, ``ordered_only``) names a boolean column that must be
+        true, or is a :data:`Condition`. Each mapped list filter is also a breakdown dimension
+        (``brands`` → ``brand``).
+    :param date: the day column (inclusive ranges are compared on it).
+    :param user: the user column; rows with ``NULL`` count in organization-wide totals only.
+    :param organization: the tenant column; ``None`` only for a single-tenant table.
+    :param scope: an extra :data:`Condition` per query, for host rules such as "a team goal counts
+        the team's warehouses" (``None`` from it: no extra condition).
+    """
+
+    category: str
+    table: sa.FromClause
+    metrics: Mapping[str, str] = field(default_factory=dict)
+    count: str | None = None
+    filters: Mapping[str, str | Condition] = field(default_factory=dict)
+    date: str = "date"
+    user: str = "user_id"
+    organization: str | None = "organization_id"
+    scope: Condition | None = None
+
+    def capabilities(self) -> MetricCapabilities:
+        """What this mapping can answer: ``goals_metric_capabilities`` says exactly this."""
+        metrics = set(self.metrics) | ({"count"} if self.count is not None else set())
+        group_by = {
+            _FILTER_OF_DIMENSION[name]
+            for name, column in self.filters.items()
+            if name in _FILTER_OF_DIMENSION and isinstance(column, str)
+        }
+        return MetricCapabilities(
+            metrics=frozenset(metrics),
+            filters=frozenset(self.filters),
+            group_by=frozenset(group_by),
+        )
+
+
+class SqlMetricSource:
+    """A metric source plugin answering the categories of its :class:`SqlMapping` s.
+
+    :param mappings: one per category (a category mapped twice is an error).
+    :param session: returns the session to read with; default: the host's Flask-SQLAlchemy
+        ``db.session``, so reads join the request's transaction.
+    """
+
+    def __init__(self, *mappings: SqlMapping, session: Callable[[], Session] | None = None) -> None:
+        self.mappings: dict[str, SqlMapping] = {}
+        for mapping in mappings:
+            if mapping.category in self.mappings:
+                raise ValueError(f"category {mapping.category!r} is mapped twice")
+            self.mappings[mapping.category] = mapping
+        self._session = session
+
+    def session(self) -> Session:
+        if self._session is not None:
+            return self._session()
+        session: Session = current_app.extensions["sqlalchemy"].session
+        return session
+
+    @hookimpl
+    def goals_metric_capabilities(
+        self, organization_id: str, category: str
+    ) -> MetricCapabilities | None:
+        mapping = self.mappings.get(category)
+        return None if mapping is None else mapping.capabilities()
+
+    @hookimpl
+    def goals_collect_actuals(
+        self, organization_id: str, category: str, queries: Sequence[ActualsQuery]
+    ) -> dict[str, ActualsResult] | None:
+        mapping = self.mappings.get(category)
+        if mapping is None:
+            return None
+        return collect(self.session(), mapping, organization_id, queries)
+
+
+def collect(
+    session: Session, mapping: SqlMapping, organization_id: str, queries: Sequence[ActualsQuery]
+) -> dict[str, ActualsResult]:
+    """Answer a batch with one statement (none when nothing needs the database).
+
+    Identical questions under different keys are asked once; a query counting nobody
+    (``user_ids == ()``) is zero without asking.
+    """
+    answers: dict[str, ActualsResult] = {}
+    distinct: dict[tuple[Any, ...], list[ActualsQuery]] = {}
+    for query in queries:
+        problem = _unsupported(mapping, query)
+        if problem is not None:
+            answers[query.key] = ActualsResult(error=problem)
+        elif query.user_ids == ():
+            answers[query.key] = ActualsResult(groups={} if query.group_by else None)
+        else:
+            distinct.setdefault(_signature(query), []).append(query)
+    asked = [same[0] for same in distinct.values()]
+    per_user: list[dict[str, Decimal]] = [{} for _ in asked]
+    totals = [Decimal(0) for _ in asked]
+    groups: list[dict[str, Decimal]] = [{} for _ in asked]
+    if asked:
+        selects = [_select(mapping, organization_id, i, q) for i, q in enumerate(asked)]
+        for index, user_id, group, value in session.execute(_union(selects)):
+            amount = _to_decimal(value, 0 if asked[index].metric == "count" else 2)
+            totals[index] += amount
+            if user_id is not None:
+                user = str(user_id)
+                per_user[index][user] = per_user[index].get(user, Decimal(0)) + amount
+            if asked[index].group_by is not None:
+                key = "" if group is None else str(group)
+                groups[index][key] = groups[index].get(key, Decimal(0)) + amount
+    for index, query in enumerate(asked):
+        for user_id in query.user_ids or ():
+            per_user[index].setdefault(user_id, Decimal(0))
+        result = ActualsResult(
+            total=totals[index],
+            per_user=per_user[index],
+            groups=groups[index] if query.group_by is not None else None,
+        )
+        for same in distinct[_signature(query)]:
+            answers[same.key] = result
+    return answers
+
+
+def _unsupported(mapping: SqlMapping, query: ActualsQuery) -> str | None:
+    """Why this mapping cannot answer ``query`` (a silently wrong number is worse)."""
+    capabilities = mapping.capabilities()
+    if query.metric not in (capabilities.metrics or ()):
+        return f"The {mapping.category} source does not measure {query.metric!r}."
+    used = sorted(name for name in _used_filters(query.filters) if name not in mapping.filters)
+    if used:
+        return f"The {mapping.category} source cannot apply the filters {', '.join(used)}."
+    if query.group_by is not None and query.group_by not in (capabilities.group_by or ()):
+        return f"The {mapping.category} source cannot group by {query.group_by!r}."
+    return None
+
+
+def _used_filters(filters: Filters) -> Iterable[str]:
+    """The goal filter names (``brands``, ``verified_only``...) a query restricts by."""
+    for name, value in vars(filters).items():
+        if value:
+            yield name.removesuffix("_include").removesuffix("_exclude")
+
+
+def _signature(query: ActualsQuery) -> tuple[Any, ...]:
+    users = None if query.user_ids is None else frozenset(query.user_ids)
+    return (query.metric, query.start, query.end, users, query.team_id, query.filters,
+            query.group_by)  # fmt: skip
+
+
+def _select(
+    mapping: SqlMapping, organization_id: str, index: int, query: ActualsQuery
+) -> sa.Select[Any]:
+    """One grouped SELECT answering ``query``: ``(index, user, group, value)`` rows."""
+    t = mapping.table
+    c = t.c
+    if query.metric == "count":
+        value: sa.ColumnElement[Any] = (
+            sa.func.count() if mapping.count == "*" else sa.func.sum(c[mapping.count or ""])
+        )
+    else:
+        value = sa.func.sum(c[mapping.metrics[query.metric]])
+    conditions: list[sa.ColumnElement[bool]] = [
+        c[mapping.date] >= query.start,
+        c[mapping.date] <= query.end,
+    ]
+    if mapping.organization is not None:
+        conditions.append(c[mapping.organization] == organization_id)
+    if query.user_ids is not None:
+        conditions.append(c[mapping.user].in_(sorted(set(query.user_ids))))
+    conditions.extend(_filter_conditions(mapping, organization_id, query))
+    if mapping.scope is not None:
+        extra = mapping.scope(t, organization_id, query)
+        if extra is not None:
+            conditions.append(extra)
+    group: sa.ColumnElement[Any] = sa.null()
+    keys: list[sa.ColumnElement[Any]] = [c[mapping.user]]
+    if query.group_by is not None:
+        column = mapping.filters[GROUP_BY_DIMENSIONS[query.group_by]]
+        assert isinstance(column, str)  # _unsupported admits only column-mapped dimensions
+        keys.append(c[column])
+        group = c[column]
+    return (
+        sa.select(
+            sa.literal_column(str(index), sa.Integer).label("q"),
+            c[mapping.user].label("user_id"),
+            sa.cast(group, sa.String).label("g"),
+            # Raw DBAPI values: the union mixes metrics, and _to_decimal rounds per metric.
+            sa.type_coerce(value, sa.types.NullType()).label("v"),
+        )
+        .where(*conditions)
+        .group_by(*keys)
+    )
+
+
+def _filter_conditions(
+    mapping: SqlMapping, organization_id: str, query: ActualsQuery
+) -> list[sa.ColumnElement[bool]]:
+    t, filters = mapping.table, query.filters
+    conditions: list[sa.ColumnElement[bool]] = []
+    for name, target in mapping.filters.items():
+        if callable(target):
+            if _flag(filters, name) or name not in FLAG_FILTERS:
+                condition = target(t, organization_id, query)
+                if condition is not None:
+                    conditions.append(condition)
+            continue
+        column = t.c[target]
+        if name in FLAG_FILTERS:
+            if _flag(filters, name):
+                conditions.append(column.is_(True))
+        elif name in LIST_PAIR_FILTERS:
+            include, exclude = (
+                getattr(filters, f"{name}_include"),
+                getattr(filters, f"{name}_exclude"),
+            )
+            if include:
+                conditions.append(column.in_(include))
+            if exclude:
+                # NOT IN is unknown for NULL: a row without a value is not an excluded one.
+                conditions.append(sa.or_(column.is_(None), column.not_in(exclude)))
+        elif getattr(filters, name):
+            conditions.append(column.in_(getattr(filters, name)))
+    return conditions
+
+
+def _flag(filters: Filters, name: str) -> bool:
+    return bool(getattr(filters, name))
+
+
+def _union(selects: Sequence[sa.Select[Any]]) -> sa.Select[Any] | sa.CompoundSelect[Any]:
+    """``UNION ALL`` of the SELECTs, nested so that no level exceeds :data:`MAX_UNION_TERMS`."""
+    if len(selects) == 1:
+        return selects[0]
+    if len(selects) <= MAX_UNION_TERMS:
+        return sa.union_all(*selects)
+    return _union(
+        [
+            sa.select(sa.union_all(*selects[i : i + MAX_UNION_TERMS]).subquery())
+            for i in range(0, len(selects), MAX_UNION_TERMS)
+        ]
+    )
+
+
+def _to_decimal(value: object, decimals: int) -> Decimal:
+    """Exact decimal from what the driver returned (``Decimal``, ``int``, or ``float`` on SQLite):
+    counts are whole, amounts have 2 places (the columns' scale)."""
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, float):
+        value = repr(value)
+    return Decimal(value).quantize(Decimal(1).scaleb(-decimals))  # type: ignore[arg-type]

@@ -1,0 +1,347 @@
+// What every goal page shares: calling the Goals API, the confirmation dialog, names,
+// formatting (one number format per metric, one date format), field errors in plain words.
+// Same-origin fetch() sends the host's session cookie, which tells the API who is calling.
+
+const dataNode = document.getElementById("goals-data");
+// On a host page with only an embedded <goals-widget>, its attributes say where things are.
+const widgetNode = document.querySelector("goals-widget");
+/** The page data the server rendered: api and ui prefixes, user, currency, teams. */
+export const page = dataNode
+  ? JSON.parse(dataNode.textContent)
+  : {
+    api: widgetNode?.getAttribute("api") || "/api/goals",
+    ui: widgetNode?.getAttribute("ui") || "/goals",
+    currency: widgetNode?.getAttribute("currency") || null,
+    teams: [],
+  };
+export const API = page.api || "/api/goals";
+export const UI = page.ui || "/goals";
+
+export class ApiError extends Error {
+  constructor(response) {
+    const data = response.data || {};
+    super(response.status === 422 ? "Please correct the fields marked below." : data.message || `Request failed (${response.status}).`);
+    this.status = response.status;
+    this.data = data;
+  }
+}
+
+/** One API call; never throws on an HTTP status. Resolves to {status, ok, data, etag, headers}. */
+export async function call(method, path, { body, ifMatch, query } = {}) {
+  const url = new URL(API + path, window.location.origin);
+  for (const [key, value] of Object.entries(query || {})) {
+    if (Array.isArray(value)) value.forEach((v) => url.searchParams.append(key, v));
+    else if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
+  }
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (ifMatch) headers["If-Match"] = ifMatch;
+  const response = await fetch(url, {
+    method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = { message: text };
+  }
+  return { status: response.status, ok: response.ok, data, etag: response.headers.get("ETag"), headers: response.headers };
+}
+
+/** GET that throws ApiError unless 2xx. */
+export async function get(path, query) {
+  const response = await call("GET", path, { query });
+  if (!response.ok) throw new ApiError(response);
+  return response;
+}
+
+/**
+ * A write. A 409 is shown in the confirmation dialog (current aim → proposed total, the
+ * intervals that change, or the values a rebuild removes); confirming sends the same request
+ * again with ?confirm=true. Resolves to the response, or null when the user cancels.
+ */
+export async function write(method, path, body, { ifMatch, query, metric } = {}) {
+  let response = await call(method, path, { body, ifMatch, query });
+  if (response.status === 409) {
+    const confirmed = await confirmDialog(conflictContent(response.data, metric));
+    if (!confirmed) return null;
+    response = await call(method, path, { body, ifMatch, query: { ...query, confirm: "true" } });
+  }
+  if (!response.ok) throw new ApiError(response);
+  return response;
+}
+
+function conflictContent(data, metric) {
+  const f = (v) => fmt(v, metric);
+  if (data.current_aim !== undefined) {
+    const body = el("div", {},
+      el("p", {}, "The targets add up to more than the aim. Update the aim to match?"),
+      el("p", { class: "cascade", id: "exceed-summary" },
+        "Goal aim: ", el("strong", { "data-field": "current-aim" }, f(data.current_aim)),
+        " → ", el("strong", { "data-field": "proposed-total" }, f(data.proposed_total))));
+    if (data.proposed_aim && data.proposed_aim !== data.proposed_total) {
+      body.append(el("p", {}, `The goal aim becomes ${f(data.proposed_aim)}.`));
+    }
+    if ((data.intervals || []).length) {
+      body.append(el("ul", {}, ...data.intervals.map((i) => el("li", {},
+        `${intervalLabel(i.start_date, i.end_date)}: ${f(i.current_aim)} → ${f(i.proposed_aim)}`))));
+    }
+    return { title: "This exceeds the aim", body, ok: "Update the aim" };
+  }
+  const dropped = data.dropped || [];
+  return {
+    title: "Confirm the change",
+    body: el("div", {}, el("p", {}, data.message || "This change needs confirmation."),
+      dropped.length ? el("ul", {}, ...dropped.map((d) => el("li", {},
+        `${intervalLabel(d.interval_start, d.interval_end)}: ${d.user_id ? `${nameOf("user", d.user_id)}: ` : ""}${f(d.value)} is removed`))) : ""),
+    ok: "Apply anyway",
+  };
+}
+
+/** The page's <dialog>: resolves true when the user confirms. */
+export function confirmDialog({ title, body, ok = "Confirm" }) {
+  const dialog = document.getElementById("goals-confirm");
+  document.getElementById("goals-confirm-title").textContent = title;
+  document.getElementById("goals-confirm-body").replaceChildren(body);
+  document.getElementById("goals-confirm-ok").textContent = ok;
+  dialog.returnValue = "";
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
+    dialog.showModal();
+  });
+}
+
+// -- names (goals_entities through GET /meta/entities) --------------------------------------
+
+const names = new Map();  // "kind:id" → name
+
+/** Look the names of ids up once (one request per kind); unknown ids keep their id. */
+export async function loadNames(kind, ids) {
+  const missing = [...new Set(ids.filter((id) => id && !names.has(`${kind}:${id}`)))];
+  for (let i = 0; i < missing.length; i += 200) {
+    const chunk = missing.slice(i, i + 200);
+    const response = await call("GET", "/meta/entities", { query: { kind, ids: chunk } });
+    const entities = response.ok ? response.data.entities : chunk.map((id) => ({ id, name: id }));
+    for (const e of entities) names.set(`${kind}:${e.id}`, e.name);
+  }
+}
+
+export async function searchNames(kind, search) {
+  const response = await call("GET", "/meta/entities", { query: { kind, search: search || undefined, limit: 20 } });
+  if (!response.ok) return [];
+  for (const e of response.data.entities) names.set(`${kind}:${e.id}`, e.name);
+  return response.data.entities;
+}
+
+for (const team of page.teams || []) names.set(`team:${team.id}`, team.name);
+if (page.user) names.set(`user:${page.user.id}`, page.user.name);
+
+export function nameOf(kind, id) {
+  return names.get(`${kind}:${id}`) || id;
+}
+
+export function teamName(id) {
+  return id ? nameOf("team", id) : "Whole organization";
+}
+
+// -- formatting -------------------------------------------------------------------------------
+
+const MONEY = new Set(["net", "gross", "margin"]);
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** The one date format: "5 Jan 2026". */
+export function fmtDate(iso) {
+  if (!iso) return "—";
+  const [y, m, d] = iso.split("-").map(Number);
+  return `${d} ${MONTHS[m - 1]} ${y}`;
+}
+
+/** "Oct 2026" for a whole calendar month, else "1 Jan 2026 – 15 Jan 2026". */
+export function intervalLabel(start, end) {
+  const [y, m, d] = start.split("-").map(Number);
+  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  if (d === 1 && start.slice(0, 7) === end.slice(0, 7) && Number(end.slice(8)) === last) return `${MONTHS[m - 1]} ${y}`;
+  return rangeLabel(start, end);
+}
+
+export function rangeLabel(start, end) {
+  return `${fmtDate(start)} – ${fmtDate(end)}`;
+}
+
+function group(whole) {
+  const sign = whole.startsWith("-") ? "-" : "";
+  return sign + whole.replace("-", "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/** A plain decimal string with separators, trailing zeros dropped ("2080.00" → "2,080"). */
+export function fmtNumber(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  const [whole, fraction = ""] = String(value).split(".");
+  const kept = fraction.replace(/0+$/, "");
+  return group(whole) + (kept ? `.${kept}` : "");
+}
+
+/** A figure in the metric's unit: money with 2 decimals and the currency, counts whole. */
+export function fmt(value, metric) {
+  if (value === null || value === undefined || value === "") return "—";
+  if (!MONEY.has(metric)) return fmtNumber(value);
+  const [whole, fraction = ""] = String(value).split(".");
+  const cents = (fraction + "00").slice(0, 2);
+  return `${group(whole)}.${cents}${page.currency ? ` ${page.currency}` : ""}`;
+}
+
+/** What an input holds for a value: no separators, no currency (counts whole). */
+export function inputValue(value, metric) {
+  if (value === null || value === undefined) return "";
+  return MONEY.has(metric) ? String(value) : fmtNumber(value).replace(/,/g, "");
+}
+
+/** A percentage with one decimal, as the API gives it ("129.6 %", "5.0 %"). */
+export function percent(value) {
+  if (value === null || value === undefined) return "—";
+  const [whole, fraction = "0"] = String(value).split(".");
+  return `${group(whole)}.${fraction.slice(0, 1)} %`;
+}
+
+export const CATEGORY = { sales: "Sales", orders: "Orders", activities: "Activities" };
+export const METRIC = { net: "Net sales", gross: "Gross sales", quantity: "Quantity", margin: "Margin", count: "Count" };
+export const RECURRENCE = { monthly: "Monthly", quarterly: "Quarterly", semester: "Every semester", yearly: "Yearly" };
+const STATUS = { achieved: "Achieved", on_track: "On track", behind: "Behind", at_risk: "At risk" };
+
+/**
+ * The status a person reads. A period that has not started is "Not started" (never "On track
+ * 0 %"), a target of 0 is "No target" (never "Achieved"), a period without actuals "No data".
+ */
+export function statusOf(figures) {
+  if (figures.target === null || figures.target === undefined || Number(figures.target) === 0) return { key: "none", label: "No target" };
+  if (figures.business_days_elapsed === 0) return { key: "not_started", label: "Not started" };
+  if (figures.actual === null || figures.actual === undefined) return { key: "none", label: "No data" };
+  const label = STATUS[figures.status] || "—";
+  if (figures.business_days_remaining === 0) return { key: figures.status, label: figures.status === "achieved" ? "Achieved" : "Ended, not achieved" };
+  return { key: figures.status || "none", label };
+}
+
+export function humanize(id) {
+  return String(id).replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+}
+
+// -- DOM ----------------------------------------------------------------------------------------
+
+/** el("a", {href}, "text", child): attributes set as attributes (or on* listeners). */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else if (value === true) node.setAttribute(key, "");
+    else node.setAttribute(key, value);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
+// -- errors in plain words ------------------------------------------------------------------------
+
+const PLAIN = [
+  [/^Missing data for required field\.?$/, "This is required."],
+  [/^Field may not be null\.?$/, "This is required."],
+  [/^Must not be empty or only whitespace\.?$/, "This is required."],
+  [/^Not a valid date\.?$/, "Enter a date."],
+  [/^Not a valid (number|decimal)\.?$/i, "Enter a number, e.g. 1500 or 1500.50."],
+  [/^Not a valid boolean\.?$/, "Choose yes or no."],
+  [/^Unknown field\.?$/, "This field is not accepted here."],
+  [/^Shorter than minimum length 1\.?$/, "This is required."],
+  [/^Length must be between 1 and (\d+)\.?$/, "Fill this in (at most $1 characters)."],
+  [/^Longer than maximum length (\d+)\.?$/, "Use at most $1 characters."],
+  [/^Must be one of: .*$/, "Choose one of the offered values."],
+];
+
+/** A marshmallow or API message as a sales manager reads it. */
+export function plainMessage(message) {
+  for (const [pattern, plain] of PLAIN) if (pattern.test(message)) return message.replace(pattern, plain);
+  return message;
+}
+
+/** Flatten {json: {a: {b: ["msg"]}}} into [["a.b", "msg"], ...] (the location dropped). */
+export function fieldErrors(error) {
+  const out = [];
+  const walk = (node, path) => {
+    if (Array.isArray(node) && node.every((m) => typeof m === "string")) {
+      for (const m of node) out.push([path, plainMessage(m)]);
+    } else if (Array.isArray(node)) {
+      node.forEach((v, i) => walk(v, path ? `${path}.${i}` : String(i)));
+    } else if (node && typeof node === "object") {
+      for (const [k, v] of Object.entries(node)) walk(v, path ? `${path}.${k}` : k);
+    } else if (typeof node === "string") {
+      out.push([path, plainMessage(node)]);
+    }
+  };
+  for (const location of Object.values((error && error.data && error.data.errors) || {})) walk(location, "");
+  return out;
+}
+
+/**
+ * Show each field error next to its field: ``locate(path)`` returns the input for an error
+ * path (or null). Errors no field claims are listed in ``banner`` with ``label(path)``.
+ * Returns true when at least one error was placed.
+ */
+export function showFieldErrors(error, { banner, locate, label = humanizePath }) {
+  clearFieldErrors(document);
+  const loose = [];
+  for (const [path, message] of fieldErrors(error)) {
+    const input = locate(path);
+    if (input) markField(input, message);
+    else loose.push(`${label(path)}: ${message}`);
+  }
+  if (banner) showError(banner, error, loose);
+  const first = document.querySelector("[aria-invalid='true']");
+  if (first) first.focus();
+  return Boolean(first);
+}
+
+export function markField(input, message) {
+  const id = `${input.id || input.dataset.errorKey || Math.random().toString(36).slice(2)}-error`;
+  let note = document.getElementById(id);
+  if (!note) {
+    note = el("p", { class: "field-error", id });
+    (input.closest(".field, .cell, .picker, .check, fieldset") || input.parentNode).append(note);
+  }
+  const messages = (note.dataset.messages ? JSON.parse(note.dataset.messages) : []).filter((m) => m !== message);
+  messages.push(message.trim());
+  note.dataset.messages = JSON.stringify(messages);
+  note.textContent = messages.join(" ");
+  input.setAttribute("aria-invalid", "true");
+  const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+  if (!described.includes(id)) input.setAttribute("aria-describedby", [...described, id].join(" "));
+}
+
+export function clearFieldErrors(root) {
+  for (const note of root.querySelectorAll(".field-error")) note.remove();
+  for (const input of root.querySelectorAll("[aria-invalid='true']")) {
+    input.removeAttribute("aria-invalid");
+    const rest = (input.getAttribute("aria-describedby") || "").split(" ").filter((i) => i && !i.endsWith("-error"));
+    if (rest.length) input.setAttribute("aria-describedby", rest.join(" "));
+    else input.removeAttribute("aria-describedby");
+  }
+}
+
+function humanizePath(path) {
+  return path.split(".").filter((p) => !/^\d+$/.test(p)).map(humanize).join(" › ") || "Request";
+}
+
+/** Show an error message (and loose field errors) in an element with role="alert". */
+export function showError(target, error, lines = null) {
+  const items = lines ?? fieldErrors(error).map(([p, m]) => `${humanizePath(p)}: ${m}`);
+  target.replaceChildren(
+    el("p", {}, error.message || String(error)),
+    items.length ? el("ul", {}, ...items.map((l) => el("li", {}, l))) : "",
+  );
+  target.hidden = false;
+}
+
+export function clearError(target) {
+  target.replaceChildren();
+  target.hidden = true;
+}

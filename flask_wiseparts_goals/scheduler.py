@@ -20,6 +20,7 @@ import os
 import re
 import threading
 import weakref
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -125,14 +126,15 @@ def planning_job(app_name: str | None = None) -> PlanningSummary:
         return run_planning_for_app(app)
 
 
-def _register_planning_job(scheduler: Any, app: Flask) -> Any:
-    """The planning job on the recurrence job's schedule; safe anywhere, any number of
-    times at once (see :mod:`.services.planning`)."""
-    if not scheduler.running and scheduler.get_job(PLANNING_JOB_ID) is not None:
-        scheduler.remove_job(PLANNING_JOB_ID)
+def _add_job(scheduler: Any, app: Flask, job_id: str, func: Callable[..., Any]) -> Any:
+    """Add (or replace) one of the extension's jobs on ``GOALS_SCHEDULER_TIME``. Every job is
+    safe in any number of processes at once (exactly once is kept in the database)."""
+    if not scheduler.running and scheduler.get_job(job_id) is not None:
+        # A stopped scheduler keeps every pending job and only replaces them when it starts.
+        scheduler.remove_job(job_id)
     return scheduler.add_job(
-        id=PLANNING_JOB_ID,
-        func=planning_job,
+        id=job_id,
+        func=func,
         args=[app.import_name],
         trigger="cron",
         timezone=app.config["GOALS_SCHEDULER_TIMEZONE"],
@@ -145,29 +147,14 @@ def _register_planning_job(scheduler: Any, app: Flask) -> Any:
 
 
 def register_jobs(scheduler: Any, app: Flask) -> Any:
-    """Add (or replace) the ``goals-recurrence`` job (and the ``goals-planning`` and
-    ``goals-coaching`` jobs) on a
-    Flask-APScheduler ``APScheduler``.
+    """Add (or replace) the ``goals-recurrence``, ``goals-planning`` and ``goals-coaching``
+    jobs on a Flask-APScheduler ``APScheduler``, all on ``GOALS_SCHEDULER_TIME``.
 
-    :return: the APScheduler job.
+    :return: the recurrence job.
     """
-    _register_planning_job(scheduler, app)
-    if not scheduler.running and scheduler.get_job(JOB_ID) is not None:
-        # A stopped scheduler keeps every pending job and only replaces them when it starts.
-        scheduler.remove_job(JOB_ID)
-    register_coaching_job(scheduler, app)
-    return scheduler.add_job(
-        id=JOB_ID,
-        func=recurrence_job,
-        args=[app.import_name],
-        trigger="cron",
-        timezone=app.config["GOALS_SCHEDULER_TIMEZONE"],
-        misfire_grace_time=MISFIRE_GRACE_SECONDS,
-        coalesce=True,
-        max_instances=1,
-        replace_existing=True,
-        **parse_schedule(app.config["GOALS_SCHEDULER_TIME"]),
-    )
+    _add_job(scheduler, app, PLANNING_JOB_ID, planning_job)
+    _add_job(scheduler, app, COACHING_JOB_ID, coaching_job)  # hourly: each person's Monday
+    return _add_job(scheduler, app, JOB_ID, recurrence_job)
 
 
 # -- Coaching (SPEC §10, docs/coaching.md) -------------------------------------------------------
@@ -201,26 +188,6 @@ def coaching_job(app_name: str | None = None) -> CoachingSummary:
     app = _app_named(app_name)
     with app.app_context():
         return run_coaching_for_app(app)
-
-
-def register_coaching_job(scheduler: Any, app: Flask) -> Any:
-    """Add (or replace) the ``goals-coaching`` job, on the recurrence's schedule
-    (``GOALS_SCHEDULER_TIME``; hourly by default, so that each person's Monday is met in
-    their timezone)."""
-    if not scheduler.running and scheduler.get_job(COACHING_JOB_ID) is not None:
-        scheduler.remove_job(COACHING_JOB_ID)
-    return scheduler.add_job(
-        id=COACHING_JOB_ID,
-        func=coaching_job,
-        args=[app.import_name],
-        trigger="cron",
-        timezone=app.config["GOALS_SCHEDULER_TIMEZONE"],
-        misfire_grace_time=MISFIRE_GRACE_SECONDS,
-        coalesce=True,
-        max_instances=1,
-        replace_existing=True,
-        **parse_schedule(app.config["GOALS_SCHEDULER_TIME"]),
-    )
 
 
 def scheduler_mode(app: Flask) -> str:

@@ -39,7 +39,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..domain.figures import BusinessCalendar, Figures, Thresholds, Timeline, compute_figures
+from ..domain.figures import (
+    BusinessCalendar,
+    Thresholds,
+    Timeline,
+    display_figures,
+)
 from ..domain.memberships import counted_spans, members_within
 from ..domain.periods import Period
 from ..domain.rules import Category, places
@@ -163,6 +168,12 @@ class Batch:
         self._member_calendars: dict[tuple[str | None, date, date, str], BusinessCalendar] = {}
         self._queries: dict[str, dict[str, ActualsQuery]] = defaultdict(dict)
         self._answers: dict[str, CategoryActuals] = {}
+        # Per-request lookups, computed once: a slot's answers and error, its actual per user,
+        # a goal's display places and filters.
+        self._resolved: dict[Slot, tuple[list[tuple[Part, ActualsResult]] | None, str | None]] = {}
+        self._per_user: dict[Slot, dict[str, Decimal]] = {}
+        self._places: dict[int, tuple[int, int]] = {}
+        self._filters: dict[int, Filters] = {}
 
     # -- business days and members ------------------------------------------------------------
 
@@ -231,11 +242,17 @@ class Batch:
                         team_id=goal.team_id,
                         goal_id=goal.id,
                         interval_id=interval_id,
-                        filters=Filters.from_json(goal.filters),
+                        filters=self._goal_filters(goal),
                         group_by=self.group_by,
                     ),
                 )
         return Slot(goal, period, timeline, tuple(parts), user_ids, interval_id)
+
+    def _goal_filters(self, goal: Goal) -> Filters:
+        filters = self._filters.get(goal.id)
+        if filters is None:
+            filters = self._filters[goal.id] = Filters.from_json(goal.filters)
+        return filters
 
     def ask_shifted(
         self, slot: Slot, shift: Callable[[date, date], tuple[date, date]], tag: str
@@ -312,45 +329,52 @@ class Batch:
 
     # -- actuals --------------------------------------------------------------------------------
 
+    def _resolve(self, slot: Slot) -> tuple[list[tuple[Part, ActualsResult]] | None, str | None]:
+        """Each part's answer (a part not answered counts 0; ``None`` when the category has no
+        answer) and the first error among them; computed once per slot."""
+        resolved = self._resolved.get(slot)
+        if resolved is None:
+            answered = self.answer(slot.goal.category).results
+            results = None
+            error = None
+            if answered is not None:
+                results = [
+                    (part, answered.get(part.key) or ActualsResult(total=ZERO))
+                    for part in slot.measured_parts()
+                ]
+                error = next((r.error for _, r in results if r.error is not None), None)
+            resolved = self._resolved[slot] = (results, error)
+        return resolved
+
     def _results(self, slot: Slot) -> list[tuple[Part, ActualsResult]] | None:
-        """Each part's answer (a part not answered counts 0); ``None`` when the category has
-        no answer."""
-        results = self.answer(slot.goal.category).results
-        if results is None:
-            return None
-        return [
-            (part, results.get(part.key) or ActualsResult(total=ZERO))
-            for part in slot.measured_parts()
-        ]
+        return self._resolve(slot)[0]
 
     def error_of(self, slot: Slot) -> str | None:
         """Why the source could not answer this slot's queries (``ActualsResult.error``)."""
-        for _, result in self._results(slot) or ():
-            if result.error is not None:
-                return result.error
-        return None
+        return self._resolve(slot)[1]
 
     def actual(self, slot: Slot) -> Decimal | None:
         """The slot's actual: the sum over its queries (for a whole range, its intervals')."""
-        results = self._results(slot)
-        if results is None or self.error_of(slot) is not None:
+        results, error = self._resolve(slot)
+        if results is None or error is not None:
             return None
         return sum((result.total or ZERO for _, result in results), ZERO)
 
     def actual_of(self, slot: Slot, user_id: str) -> Decimal | None:
         """A user's actual within the slot, over the days they were counted; ``None`` when not
         measured or not counted."""
-        results = self._results(slot)
-        if results is None or self.error_of(slot) is not None or not slot.counts(user_id):
+        results, error = self._resolve(slot)
+        if results is None or error is not None or not slot.counts(user_id):
             return None
-        return sum(
-            (
-                result.per_user.get(user_id, ZERO)
-                for part, result in results
-                if part.counts(user_id)
-            ),
-            ZERO,
-        )
+        per_user = self._per_user.get(slot)
+        if per_user is None:
+            # Every user's sum over the parts counting them, in one walk of the answers.
+            per_user = self._per_user[slot] = {}
+            for part, result in results:
+                for user, value in result.per_user.items():
+                    if part.counts(user):
+                        per_user[user] = per_user.get(user, ZERO) + value
+        return per_user.get(user_id, ZERO)
 
     def groups(self, slot: Slot) -> dict[str, Decimal] | None:
         """The slot's actual per value of the batch's ``group_by`` dimension (summed over its
@@ -390,11 +414,8 @@ class Batch:
     ) -> dict[str, Any]:
         """The JSON-ready figures of a slot, rounded for display (on ``timeline``: a
         member's own business days; default the slot's)."""
-        goal = slot.goal
         timeline = timeline or slot.timeline
-        figures = compute_figures(
-            target, actual, timeline, stretch_aim=stretch_aim, thresholds=self.thresholds
-        ).rounded(target_places=goal.places, actual_places=places(goal.metric))
+        target_places, actual_places = self.places(slot.goal)
         return {
             "interval_id": slot.interval_id,
             "start_date": slot.period.start,
@@ -402,9 +423,24 @@ class Batch:
             "business_days": timeline.total,
             "business_days_elapsed": timeline.elapsed,
             "business_days_remaining": timeline.remaining,
-            **figures_json(figures),
+            **display_figures(
+                target,
+                actual,
+                timeline,
+                self.thresholds,
+                target_places=target_places,
+                actual_places=actual_places,
+                stretch_aim=stretch_aim,
+            ),
             "actuals_error": self.error_of(slot),
         }
+
+    def places(self, goal: Goal) -> tuple[int, int]:
+        """The goal's places (target, remaining) and its metric's (actual)."""
+        found = self._places.get(goal.id)
+        if found is None:
+            found = self._places[goal.id] = (goal.places, places(goal.metric))
+        return found
 
     def member_timeline(self, slot: Slot, user_id: str) -> Timeline:
         """The slot's timeline on the member's own business days (SPEC §11), when the host
@@ -438,30 +474,17 @@ class Batch:
         return data
 
     def member_figures(self, slot: Slot, user_id: str, target: Decimal | None) -> dict[str, Any]:
-        goal = slot.goal
-        actual = self.actual_of(slot, user_id)
-        figures = compute_figures(
-            target, actual, self.member_timeline(slot, user_id), thresholds=self.thresholds
-        ).rounded(target_places=goal.places, actual_places=places(goal.metric))
-        data = figures_json(figures)
-        del data["stretch_aim"], data["stretch_achievement_percent"]
+        target_places, actual_places = self.places(slot.goal)
+        data = display_figures(
+            target,
+            self.actual_of(slot, user_id),
+            self.member_timeline(slot, user_id),
+            self.thresholds,
+            target_places=target_places,
+            actual_places=actual_places,
+            stretch=False,
+        )
         return {"user_id": user_id, "counted": slot.counts(user_id), **data}
-
-
-def figures_json(figures: Figures) -> dict[str, Any]:
-    return {
-        "target": figures.target,
-        "stretch_aim": figures.stretch_aim,
-        "actual": figures.actual,
-        "expected": figures.expected,
-        "forecast": figures.forecast,
-        "achievement_percent": figures.achievement_percent,
-        "forecast_percent": figures.forecast_percent,
-        "stretch_achievement_percent": figures.stretch_achievement_percent,
-        "remaining": figures.remaining,
-        "needed_per_business_day": figures.needed_per_business_day,
-        "status": None if figures.status is None else figures.status.value,
-    }
 
 
 def goal_summary(goal: Goal) -> dict[str, Any]:

@@ -172,6 +172,7 @@ def tracking_rows(size: team.Size, url: str, log: Log) -> tuple[list[dict[str, A
             widget["statements"],
             widget["actuals_calls"],
             source_ms=widget["source_median_s"] * 1000,
+            own_ms=widget["own_median_s"] * 1000,
             one_team_ms=widget["one_team_median_s"] * 1000,
             payload_kib=widget["payload_kib"],
         ),
@@ -182,6 +183,8 @@ def tracking_rows(size: team.Size, url: str, log: Log) -> tuple[list[dict[str, A
             me["floor_median_s"],
             me["statements"],
             me["actuals_calls"],
+            source_ms=me["source_median_s"] * 1000,
+            own_ms=me["own_median_s"] * 1000,
             payload_kib=me["payload_kib"],
         ),
         row(
@@ -191,6 +194,8 @@ def tracking_rows(size: team.Size, url: str, log: Log) -> tuple[list[dict[str, A
             progress["floor_median_s"],
             progress["statements"],
             progress["actuals_calls"],
+            source_ms=progress["source_median_s"] * 1000,
+            own_ms=progress["own_median_s"] * 1000,
             payload_kib=progress["payload_kib"],
         ),
     ]
@@ -268,6 +273,8 @@ def widest_progress_row(growth: Sequence[dict[str, Any]]) -> dict[str, Any]:
         widest.get("floor_median_s"),
         widest["statements"],
         widest["actuals_calls"],
+        source_ms=widest["source_median_s"] * 1000,
+        own_ms=widest["own_median_s"] * 1000,
         payload_kib=widest["payload_kib"],
     )
 
@@ -284,13 +291,16 @@ def _cell(value: Any, spec: str) -> str:
 def format_table(rows: Sequence[dict[str, Any]]) -> list[str]:
     lines = [
         f"{'scenario':<46}{'db':<11}{'median ms':>10}{'floor ms':>10}{'ratio':>8}"
-        f"{'SQL stmts':>11}{'actuals':>9}"
+        f"{'SQL stmts':>11}{'actuals':>9}{'source ms':>11}{'own ms':>9}{'own x':>7}"
     ]
     for r in rows:
+        own, floor = r.get("own_ms"), r["floor_ms"]
         lines.append(
             f"{r['scenario']:<46}{r['db']:<11}{_cell(r['median_ms'], '.1f'):>10}"
-            f"{_cell(r['floor_ms'], '.1f'):>10}{_cell(r['ratio'], '.1f'):>8}"
+            f"{_cell(floor, '.1f'):>10}{_cell(r['ratio'], '.1f'):>8}"
             f"{_cell(r['statements'], ''):>11}{_cell(r['actuals_calls'], ''):>9}"
+            f"{_cell(r.get('source_ms'), '.1f'):>11}{_cell(own, '.1f'):>9}"
+            f"{_cell(own / floor if own is not None and floor else None, '.1f'):>7}"
         )
     return lines
 

@@ -30,7 +30,7 @@ from typing import Any
 from flask import Flask
 
 from . import bench_team_widget as team
-from .common import backend, counting, dispose, floor_seconds, medians
+from .common import backend, counting, dispose, floor_seconds, request_medians
 
 #: The caller of ``/widgets/me``: first member of ``team-00`` (and of the wide team).
 ME = "user-000"
@@ -61,11 +61,9 @@ def _request(
     with counting(engine) as statements:
         get()
     calls = host.actuals_calls - calls_before
-    wall, cpu = medians(get, runs)
     figures = {
         "runs": runs,
-        "median_s": wall,
-        "cpu_median_s": cpu,
+        **request_medians(get, runs, host.source_seconds),
         "statements": len(statements),
         "actuals_calls": calls,
         "payload_kib": len(get().get_data()) / 1024,

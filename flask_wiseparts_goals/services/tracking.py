@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -174,6 +174,7 @@ class Batch:
         self._per_user: dict[Slot, dict[str, Decimal]] = {}
         self._places: dict[int, tuple[int, int]] = {}
         self._filters: dict[int, Filters] = {}
+        self._members: dict[tuple[str, date, date], tuple[str, ...]] = {}
 
     # -- business days and members ------------------------------------------------------------
 
@@ -185,6 +186,13 @@ class Batch:
         for goal in goals:
             start, end = ranges.get(goal.team_id, (goal.start_date, goal.end_date))
             ranges[goal.team_id] = (min(start, goal.start_date), max(end, goal.end_date))
+
+    def load_ranges(self, ranges: Iterable[tuple[str | None, date, date]]) -> None:
+        """:meth:`load_calendars` from ``(team_id, start, end)`` of each goal."""
+        known = self._ranges
+        for team_id, first, last in ranges:
+            start, end = known.get(team_id, (first, last))
+            known[team_id] = (min(start, first), max(end, last))
 
     def calendar(self, team_id: str | None) -> BusinessCalendar:
         if team_id not in self._calendars:
@@ -206,11 +214,21 @@ class Batch:
         members on the measured day. A team the host does not know counts nobody."""
         if goal.team_id is None:
             return None
+        return self.team_members(goal.team_id, period)
+
+    def team_members(self, team_id: str, period: Period) -> tuple[str, ...]:
+        """:meth:`members` of a team's interval ``period`` (once per team and period)."""
         on = min(max(self.as_of, period.start), period.end)
-        memberships = self.memberships(goal.team_id)
-        if memberships is not None:
-            return members_within(memberships, Period(period.start, on))
-        return self.ctx.hooks.team_members(self.ctx.organization_id, goal.team_id, on) or ()
+        key = (team_id, period.start, on)
+        found = self._members.get(key)
+        if found is None:
+            memberships = self.memberships(team_id)
+            if memberships is not None:
+                found = members_within(memberships, Period(period.start, on))
+            else:
+                found = self.ctx.hooks.team_members(self.ctx.organization_id, team_id, on) or ()
+            self._members[key] = found
+        return found
 
     # -- queries --------------------------------------------------------------------------------
 
@@ -506,7 +524,17 @@ def _period(goal: Goal) -> Period:
     return Period(goal.start_date, goal.end_date)
 
 
-def _interval_period(interval: Interval) -> Period:
+class StartedInterval(NamedTuple):
+    """What the dashboards read of an interval (a plain row: no ORM object per interval)."""
+
+    id: int
+    goal_id: int
+    start_date: date
+    end_date: date
+    aim: Decimal
+
+
+def _interval_period(interval: Interval | StartedInterval) -> Period:
     return Period(interval.start_date, interval.end_date)
 
 
@@ -546,21 +574,24 @@ def _visible_goals(ctx: Context, conditions: Sequence[sa.ColumnElement[bool]]) -
 
 def _started_intervals(
     ctx: Context, conditions: Sequence[sa.ColumnElement[bool]], as_of: date
-) -> dict[int, list[Interval]]:
+) -> dict[int, list[StartedInterval]]:
     """The intervals started by ``as_of`` of every goal matching ``conditions``, in order:
     one statement. A whole range's actual is the sum of these; the last is the current one."""
-    intervals: dict[int, list[Interval]] = defaultdict(list)
-    for interval in ctx.session.scalars(
-        sa.select(Interval)
+    intervals: dict[int, list[StartedInterval]] = defaultdict(list)
+    for row in ctx.session.execute(
+        sa.select(
+            Interval.id, Interval.goal_id, Interval.start_date, Interval.end_date, Interval.aim
+        )
         .join(Goal, Interval.goal_id == Goal.id)
         .where(*conditions, Interval.start_date <= as_of)
         .order_by(Interval.goal_id, Interval.start_date)
     ):
+        interval = StartedInterval(*row)
         intervals[interval.goal_id].append(interval)
     return intervals
 
 
-def _current(intervals: Sequence[Interval], as_of: date) -> Interval | None:
+def _current(intervals: Sequence[StartedInterval], as_of: date) -> StartedInterval | None:
     return next((i for i in intervals if i.start_date <= as_of <= i.end_date), None)
 
 
@@ -576,11 +607,11 @@ def _group_by_category(
 
 
 def _ask_period_and_current(
-    batch: Batch, goals: Sequence[Goal], started: Mapping[int, Sequence[Interval]]
-) -> list[tuple[Goal, Slot, Slot | None, Interval | None]]:
+    batch: Batch, goals: Sequence[Goal], started: Mapping[int, Sequence[StartedInterval]]
+) -> list[tuple[Goal, Slot, Slot | None, StartedInterval | None]]:
     """Measure each goal's whole range (the sum of its started intervals) and its current
     interval, asking every source once."""
-    slots: list[tuple[Goal, Slot, Slot | None, Interval | None]] = []
+    slots: list[tuple[Goal, Slot, Slot | None, StartedInterval | None]] = []
     for goal in goals:
         intervals = started.get(goal.id, ())
         current = _current(intervals, batch.as_of)
@@ -646,17 +677,61 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
     The own target is the caller's allocation (summed over the intervals for the whole period)
     when the goal is split by members, else ``null``: the goal's target is the team's.
 
-    Statements: 3 (goals, started intervals, the caller's allocations).
+    Statements: 3 (the organization's active goals with their started intervals as plain
+    rows, the caller's allocations, then the goals counting the caller), and the cost follows
+    the caller's goals: the others are read as rows only, never loaded or measured.
     """
     me = ctx.identity.user_id
     ctx.require("read", AuthTarget(kind="organization", organization_id=ctx.organization_id))
     categories = _enabled_categories(ctx)
     conditions = _active_conditions(ctx, as_of, categories)
-    goals = _visible_goals(ctx, conditions)
-    started: dict[int, list[Interval]] = {}
+    # The organization's active goals as plain rows with their started intervals (one
+    # statement), authorized as before; only the goals counting the caller or holding their
+    # allocation are then loaded whole: the cost follows the caller's goals.
+    rows = ctx.session.execute(
+        sa.select(
+            Goal.id,
+            Goal.organization_id,
+            Goal.team_id,
+            Goal.created_by,
+            Goal.category,
+            Goal.start_date,
+            Goal.end_date,
+            Interval.id,
+            Interval.start_date,
+            Interval.end_date,
+            Interval.aim,
+        )
+        .outerjoin(Interval, sa.and_(Interval.goal_id == Goal.id, Interval.start_date <= as_of))
+        .where(*conditions)
+        .order_by(Goal.start_date, Goal.id, Interval.start_date)
+    ).all()
+    light: dict[int, tuple[Any, ...]] = {}
+    started: dict[int, list[StartedInterval]] = {}
+    for row in rows:
+        goal_id = row[0]
+        if goal_id not in light:
+            light[goal_id] = row
+            started[goal_id] = []
+        if row[7] is not None:
+            started[goal_id].append(StartedInterval(row[7], goal_id, row[8], row[9], row[10]))
+    visible = [
+        row
+        for row in light.values()
+        if ctx.allowed(
+            "read",
+            AuthTarget(
+                kind="goal",
+                organization_id=row[1],
+                team_id=row[2],
+                goal_id=row[0],
+                created_by=row[3],
+                category=row[4],
+            ),
+        )
+    ]
     mine: dict[int, dict[int, Allocation]] = defaultdict(dict)
-    if goals:
-        started = _started_intervals(ctx, conditions, as_of)
+    if visible:
         allocations = ctx.session.scalars(
             sa.select(Allocation)
             .join(Goal, Allocation.goal_id == Goal.id)
@@ -666,12 +741,19 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
             mine[allocation.goal_id][allocation.interval_id] = allocation
 
     batch = Batch(ctx, as_of)
-    batch.load_calendars(goals)
-    counted = [
-        goal
-        for goal in goals
-        if goal.id in mine or _counts_me(batch, goal, started.get(goal.id, ()), me)
+    batch.load_ranges((row[2], row[5], row[6]) for row in visible)
+    counted_ids = [
+        row[0]
+        for row in visible
+        if row[0] in mine or _counts_me(batch, row[2], started[row[0]], me)
     ]
+    counted: list[Goal] = []
+    if counted_ids:
+        counted = list(
+            ctx.session.scalars(
+                sa.select(Goal).where(Goal.id.in_(counted_ids)).order_by(Goal.start_date, Goal.id)
+            )
+        )
     slots = _ask_period_and_current(batch, counted, started)
 
     entries = []
@@ -697,10 +779,13 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
     }
 
 
-def _counts_me(batch: Batch, goal: Goal, intervals: Sequence[Interval], me: str) -> bool:
-    """Whether the caller is counted in any started interval (everybody is, without a team)."""
-    return goal.team_id is None or any(
-        me in (batch.members(goal, _interval_period(interval)) or ()) for interval in intervals
+def _counts_me(
+    batch: Batch, team_id: str | None, intervals: Sequence[StartedInterval], me: str
+) -> bool:
+    """Whether the caller is counted in any started interval of a goal of ``team_id``
+    (everybody is, without a team)."""
+    return team_id is None or any(
+        me in batch.team_members(team_id, _interval_period(interval)) for interval in intervals
     )
 
 

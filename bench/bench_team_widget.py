@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import tempfile
 import time
 from bisect import bisect_left, bisect_right
@@ -63,6 +62,12 @@ class Size:
     teams: int = 0
     #: When > 0, one more goal, on a team of the first ``wide_team`` users (progress at scale).
     wide_team: int = 0
+    #: When > 0, goals ``1..caller_goals`` are on the first team and the others on the other
+    #: teams: ``/widgets/me`` of a member of the first team keeps the same goals as the
+    #: organization's grow.
+    caller_goals: int = 0
+    #: The wide team is ``users[wide_offset : wide_offset + wide_team]``.
+    wide_offset: int = 0
 
     @property
     def team_count(self) -> int:
@@ -227,9 +232,16 @@ def load_goals(app: Flask, host: BenchHost, size: Size) -> None:
         f"team-{i:02d}": users[i * size.team_size : (i + 1) * size.team_size]
         for i in range(size.team_count)
     }
-    goal_teams = [sorted(teams)[goal_id % len(teams)] for goal_id in range(1, size.goals + 1)]
+    names = sorted(teams)
+    if size.caller_goals and len(names) > 1:
+        goal_teams = [
+            names[0] if goal_id <= size.caller_goals else names[1 + goal_id % (len(names) - 1)]
+            for goal_id in range(1, size.goals + 1)
+        ]
+    else:
+        goal_teams = [names[goal_id % len(names)] for goal_id in range(1, size.goals + 1)]
     if size.wide_team:
-        teams[WIDE_TEAM] = users[: size.wide_team]
+        teams[WIDE_TEAM] = users[size.wide_offset : size.wide_offset + size.wide_team]
         goal_teams.append(WIDE_TEAM)
     host.teams.clear()
     host.teams.update(teams)

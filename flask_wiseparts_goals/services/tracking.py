@@ -175,6 +175,7 @@ class Batch:
         self._places: dict[int, tuple[int, int]] = {}
         self._filters: dict[int, Filters] = {}
         self._members: dict[tuple[str, date, date], tuple[str, ...]] = {}
+        self._counts: dict[tuple[str, date, date, str], bool] = {}
 
     # -- business days and members ------------------------------------------------------------
 
@@ -215,6 +216,15 @@ class Batch:
         if goal.team_id is None:
             return None
         return self.team_members(goal.team_id, period)
+
+    def counts_member(self, team_id: str, start: date, end: date, user_id: str) -> bool:
+        """Whether an interval ``[start, end]`` of a goal of ``team_id`` counts ``user_id``
+        (once per team and interval dates)."""
+        key = (team_id, start, end, user_id)
+        found = self._counts.get(key)
+        if found is None:
+            found = self._counts[key] = user_id in self.team_members(team_id, Period(start, end))
+        return found
 
     def team_members(self, team_id: str, period: Period) -> tuple[str, ...]:
         """:meth:`members` of a team's interval ``period`` (once per team and period)."""
@@ -785,7 +795,8 @@ def _counts_me(
     """Whether the caller is counted in any started interval of a goal of ``team_id``
     (everybody is, without a team)."""
     return team_id is None or any(
-        me in batch.team_members(team_id, _interval_period(interval)) for interval in intervals
+        batch.counts_member(team_id, interval.start_date, interval.end_date, me)
+        for interval in intervals
     )
 
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import bench_distribute, bench_load, bench_recurrence, bench_tracking
+from . import bench_distribute, bench_load, bench_recurrence, bench_rollup, bench_tracking
 from . import bench_team_widget as team
 from .common import backend, dispose
 
@@ -53,6 +53,10 @@ class Profile:
     distribute: bench_distribute.Size
     recurrence: bench_recurrence.Size
     load: bench_load.Size
+    #: ``SqlMetricSource`` over a rollup: PostgreSQL's size; SQLite's (writing 10,000,000
+    #: lines there takes minutes).
+    rollup: bench_rollup.Size
+    rollup_sqlite: bench_rollup.Size
 
 
 PROFILES = {
@@ -64,6 +68,8 @@ PROFILES = {
         distribute=bench_distribute.FULL,
         recurrence=bench_recurrence.FULL,
         load=bench_load.FULL,
+        rollup=bench_rollup.FULL,
+        rollup_sqlite=bench_rollup.SMALL,
     ),
     # One to two minutes.
     "small": Profile(
@@ -73,10 +79,12 @@ PROFILES = {
         distribute=bench_distribute.SMALL,
         recurrence=bench_recurrence.Size(goals=50, team_size=25, teams=10),
         load=bench_load.SMALL,
+        rollup=bench_rollup.Size(lines=200_000, raw_lines=50_000, runs=3),
+        rollup_sqlite=bench_rollup.Size(lines=200_000, raw_lines=50_000, runs=3),
     ),
 }
 
-SCENARIOS = ("tracking", "growth", "distribute", "recurrence", "load")
+SCENARIOS = ("tracking", "growth", "distribute", "recurrence", "rollup", "load")
 
 
 class Log:
@@ -263,6 +271,42 @@ def recurrence_rows(size: bench_recurrence.Size, url: str, log: Log) -> tuple[li
     return rows, result
 
 
+def rollup_rows(size: bench_rollup.Size, url: str, log: Log) -> tuple[list[Any], Any]:
+    """The team widget with ``SqlMetricSource`` on a daily rollup of ``size.lines`` lines, and
+    on a sample of raw lines (the source's share extrapolated to ``size.lines``)."""
+    db = backend(url)
+    log(f"{db}: SqlMetricSource over {size.lines:,} lines (rollup) and {size.raw_lines:,} raw")
+    result = bench_rollup.run(size, url)
+    rollup, raw = result["rollup"], result["raw"]
+    lines = f"{size.lines / 1e6:g}M lines"
+    rows = [
+        row(
+            f"team widget, SqlMetricSource, rollup {lines}",
+            db,
+            rollup["median_s"],
+            rollup["floor_median_s"],
+            rollup["statements"],
+            1,
+            source_ms=rollup["source_median_s"] * 1000,
+            own_ms=rollup["own_median_s"] * 1000,
+        ),
+        row(
+            f"  same on {size.raw_lines / 1e6:g}M raw lines",
+            db,
+            raw["median_s"],
+            raw["floor_median_s"],
+            raw["statements"],
+            1,
+            source_ms=raw["source_median_s"] * 1000,
+            own_ms=raw["own_median_s"] * 1000,
+            source_at_full_ms=raw["source_at_full_s"] * 1000,
+            full_lines=size.lines,
+        ),
+    ]
+    result = {k: v for k, v in result.items() if k != "size"}
+    return rows, result
+
+
 def widest_progress_row(growth: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Progress of the growth run's widest goal (12 intervals x 400 members at 16x)."""
     widest = max((r for r in growth if r["endpoint"] == "progress"), key=lambda r: r["factor"])
@@ -313,6 +357,12 @@ def notes_for(rows: Sequence[dict[str, Any]]) -> list[str]:
             notes.append(
                 f"{r['db']}: team widget: the metric source takes {r['source_ms']:.1f} ms of "
                 f"{r['median_ms']:.1f} ms; one team's widget {r['one_team_ms']:.1f} ms"
+            )
+        if "source_at_full_ms" in r:
+            notes.append(
+                f"{r['db']}: SqlMetricSource without the rollup: {r['source_ms']:.0f} ms on the "
+                f"raw sample -> ~{r['source_at_full_ms']:.0f} ms at {r['full_lines']:,} lines "
+                "(extrapolated linearly)"
             )
         if "statements_at_reference" in r and r["statements_at_reference"] != r["statements"]:
             notes.append(
@@ -440,6 +490,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     if got:
                         results["scenarios"].extend(got[0])
                         results["raw"].setdefault(db, {})[name] = got[1]
+            if "rollup" in args.only:
+                rollup_size = profile.rollup if db == "postgresql" else profile.rollup_sqlite
+                got = attempt(f"{db} rollup", rollup_rows, rollup_size, url, log)
+                if got:
+                    results["scenarios"].extend(got[0])
+                    results["raw"].setdefault(db, {})["rollup"] = got[1]
             if "growth" in args.only:
                 log(f"{db}: growth 1x, 4x, 16x")
                 got = attempt(

@@ -816,13 +816,14 @@ def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
     intervals = ctx.session.scalars(
         sa.select(Interval).where(Interval.goal_id == goal.id).order_by(Interval.start_date)
     ).all()
-    allocations: dict[int, list[Allocation]] = defaultdict(list)
-    for allocation in ctx.session.scalars(
-        sa.select(Allocation)
+    # Plain rows: progress reads thousands of allocations and changes none.
+    allocations: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+    for interval_id, user_id, target in ctx.session.execute(
+        sa.select(Allocation.interval_id, Allocation.user_id, Allocation.target)
         .where(Allocation.goal_id == goal.id)
         .order_by(Allocation.interval_id, Allocation.position, Allocation.id)
     ):
-        allocations[allocation.interval_id].append(allocation)
+        allocations[interval_id].append((user_id, target))
 
     batch = Batch(ctx, as_of)
     batch.load_calendars([goal])
@@ -839,15 +840,15 @@ def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
     # The whole period's member targets: every interval's allocations summed per member.
     totals: dict[str, Decimal] = {}
     for interval in intervals:
-        for allocation in allocations[interval.id]:
-            totals[allocation.user_id] = totals.get(allocation.user_id, ZERO) + allocation.target
+        for user_id, target in allocations[interval.id]:
+            totals[user_id] = totals.get(user_id, ZERO) + target
 
     period = batch.figures(whole, goal.aim, batch.actual(whole), stretch_aim=goal.stretch_aim)
     period["members"] = _members(batch, whole, totals)
     rows = []
     for interval, slot in slots:
         row = batch.figures(slot, interval.aim, batch.actual(slot))
-        targets = {a.user_id: a.target for a in allocations[interval.id]}
+        targets = dict(allocations[interval.id])
         row["members"] = _members(batch, slot, targets)
         rows.append(row)
     state = {k: v for k, v in answer.as_json().items() if k != "category"}

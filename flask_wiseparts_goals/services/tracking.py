@@ -176,6 +176,10 @@ class Batch:
         self._filters: dict[int, Filters] = {}
         self._members: dict[tuple[str, date, date], tuple[str, ...]] = {}
         self._counts: dict[tuple[str, date, date, str], bool] = {}
+        self._timelines: dict[tuple[str | None, date, date], Timeline] = {}
+        self._counted_spans: dict[
+            tuple[str, date, date], list[tuple[Period, tuple[str, ...] | None]]
+        ] = {}
 
     # -- business days and members ------------------------------------------------------------
 
@@ -244,24 +248,19 @@ class Batch:
 
     def ask(self, goal: Goal, period: Period, interval_id: int | None = None) -> Slot:
         """Register the measure of one interval of ``goal`` (asked later, with the batch)."""
-        timeline = Timeline.of(period, self.as_of, self.calendar(goal.team_id))
+        team_id = goal.team_id
+        timeline = self._timeline(team_id, period)
         user_ids = self.members(goal, period)
         measured = timeline.measured(period, self.as_of)
         parts: list[Part] = []
         if measured is not None:
-            memberships = None if goal.team_id is None else self.memberships(goal.team_id)
-            spans = (
-                [(measured, user_ids)]
-                if memberships is None
-                else counted_spans(memberships, measured)
-            )
-            for span, users in spans:
+            for span, users in self._spans(team_id, measured, user_ids):
                 # Keyed by the span: spans of one goal's intervals never coincide.
                 key = f"{goal.id}:{span.start.isoformat()}:{span.end.isoformat()}"
                 parts.append(Part(key, users))
-                self._queries[goal.category].setdefault(
-                    key,
-                    ActualsQuery(
+                queries = self._queries[goal.category]
+                if key not in queries:
+                    queries[key] = ActualsQuery(
                         key=key,
                         metric=goal.metric,
                         start=span.start,
@@ -272,9 +271,32 @@ class Batch:
                         interval_id=interval_id,
                         filters=self._goal_filters(goal),
                         group_by=self.group_by,
-                    ),
-                )
+                    )
         return Slot(goal, period, timeline, tuple(parts), user_ids, interval_id)
+
+    def _timeline(self, team_id: str | None, period: Period) -> Timeline:
+        """``Timeline.of`` the period on the team's calendar (once per team and period)."""
+        key = (team_id, period.start, period.end)
+        timeline = self._timelines.get(key)
+        if timeline is None:
+            timeline = Timeline.of(period, self.as_of, self.calendar(team_id))
+            self._timelines[key] = timeline
+        return timeline
+
+    def _spans(
+        self, team_id: str | None, measured: Period, user_ids: tuple[str, ...] | None
+    ) -> list[tuple[Period, tuple[str, ...] | None]]:
+        """Who is counted when within ``measured``: with memberships, each span of them (once
+        per team and measured range); without, everyone counted over the whole range."""
+        memberships = None if team_id is None else self.memberships(team_id)
+        if memberships is None:
+            return [(measured, user_ids)]
+        assert team_id is not None
+        key = (team_id, measured.start, measured.end)
+        spans = self._counted_spans.get(key)
+        if spans is None:
+            spans = self._counted_spans[key] = list(counted_spans(memberships, measured))
+        return spans
 
     def _goal_filters(self, goal: Goal) -> Filters:
         filters = self._filters.get(goal.id)

@@ -261,8 +261,9 @@ def _quantize(value: Decimal | None, places: int) -> Decimal | None:
     if value is None:
         return None
     exponent = _EXPONENTS.get(places) or Decimal(1).scaleb(-places)
-    # ``+ 0`` normalizes -0 to 0.
-    return _DISPLAY.add(value.quantize(exponent, context=_DISPLAY), ZERO)
+    rounded = value.quantize(exponent, context=_DISPLAY)
+    # ``+ 0`` normalizes -0 to 0 (and changes no other value).
+    return _DISPLAY.add(rounded, ZERO) if rounded.is_signed() else rounded
 
 
 def display_figures(

@@ -56,6 +56,8 @@ _Convert = Callable[[Any], Any]
 
 
 def _decimal_text(value: Any) -> str | None:
+    if type(value) is Decimal:
+        return format(value, "f")
     return None if value is None else format(Decimal(value), "f")
 
 
@@ -104,18 +106,29 @@ class Rows(fields.List[Any]):
 
 
 def _row_dumper(schema: ma.Schema) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    plan: list[tuple[str, str, _Convert]] = []
+    plan: list[tuple[str, str, _Convert, tuple[type, ...]]] = []
     for name, field in schema.dump_fields.items():
         if field.attribute is not None or field.dump_default is not ma.missing:
             raise TypeError(f"Rows cannot dump {name!r}: attribute or dump_default")
-        plan.append((name, field.data_key or name, _converter(name, field)))
+        convert = _converter(name, field)
+        plan.append((name, field.data_key or name, convert, _PASSING.get(convert, ())))
 
     def dump(item: Mapping[str, Any]) -> dict[str, Any]:
         if "places" in item:  # DecimalString formats with the row's places: let it
             return schema.dump(item)  # type: ignore[no-any-return]
-        return {key: convert(item[name]) for name, key, convert in plan if name in item}
+        out = {}
+        for name, key, convert, passing in plan:
+            if name in item:
+                value = item[name]
+                # None, and values the field would dump as they are, without a call.
+                out[key] = value if value is None or type(value) in passing else convert(value)
+        return out
 
     return dump
+
+
+#: The types each converter returns unchanged.
+_PASSING: dict[_Convert, tuple[type, ...]] = {_integer: (int,), _text: (str,)}
 
 
 def _converter(name: str, field: fields.Field[Any]) -> _Convert:

@@ -35,7 +35,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import bench_distribute, bench_load, bench_recurrence, bench_tracking
+from . import bench_distribute, bench_load, bench_recurrence, bench_rollup, bench_tracking
 from . import bench_team_widget as team
 from .common import backend, dispose
 
@@ -53,6 +53,10 @@ class Profile:
     distribute: bench_distribute.Size
     recurrence: bench_recurrence.Size
     load: bench_load.Size
+    #: ``SqlMetricSource`` over a rollup: PostgreSQL's size; SQLite's (writing 10,000,000
+    #: lines there takes minutes).
+    rollup: bench_rollup.Size
+    rollup_sqlite: bench_rollup.Size
 
 
 PROFILES = {
@@ -64,6 +68,8 @@ PROFILES = {
         distribute=bench_distribute.FULL,
         recurrence=bench_recurrence.FULL,
         load=bench_load.FULL,
+        rollup=bench_rollup.FULL,
+        rollup_sqlite=bench_rollup.SMALL,
     ),
     # One to two minutes.
     "small": Profile(
@@ -73,10 +79,12 @@ PROFILES = {
         distribute=bench_distribute.SMALL,
         recurrence=bench_recurrence.Size(goals=50, team_size=25, teams=10),
         load=bench_load.SMALL,
+        rollup=bench_rollup.Size(lines=200_000, raw_lines=50_000, runs=3),
+        rollup_sqlite=bench_rollup.Size(lines=200_000, raw_lines=50_000, runs=3),
     ),
 }
 
-SCENARIOS = ("tracking", "growth", "distribute", "recurrence", "load")
+SCENARIOS = ("tracking", "growth", "distribute", "recurrence", "rollup", "load")
 
 
 class Log:
@@ -172,6 +180,7 @@ def tracking_rows(size: team.Size, url: str, log: Log) -> tuple[list[dict[str, A
             widget["statements"],
             widget["actuals_calls"],
             source_ms=widget["source_median_s"] * 1000,
+            own_ms=widget["own_median_s"] * 1000,
             one_team_ms=widget["one_team_median_s"] * 1000,
             payload_kib=widget["payload_kib"],
         ),
@@ -182,6 +191,8 @@ def tracking_rows(size: team.Size, url: str, log: Log) -> tuple[list[dict[str, A
             me["floor_median_s"],
             me["statements"],
             me["actuals_calls"],
+            source_ms=me["source_median_s"] * 1000,
+            own_ms=me["own_median_s"] * 1000,
             payload_kib=me["payload_kib"],
         ),
         row(
@@ -191,6 +202,8 @@ def tracking_rows(size: team.Size, url: str, log: Log) -> tuple[list[dict[str, A
             progress["floor_median_s"],
             progress["statements"],
             progress["actuals_calls"],
+            source_ms=progress["source_median_s"] * 1000,
+            own_ms=progress["own_median_s"] * 1000,
             payload_kib=progress["payload_kib"],
         ),
     ]
@@ -258,6 +271,42 @@ def recurrence_rows(size: bench_recurrence.Size, url: str, log: Log) -> tuple[li
     return rows, result
 
 
+def rollup_rows(size: bench_rollup.Size, url: str, log: Log) -> tuple[list[Any], Any]:
+    """The team widget with ``SqlMetricSource`` on a daily rollup of ``size.lines`` lines, and
+    on a sample of raw lines (the source's share extrapolated to ``size.lines``)."""
+    db = backend(url)
+    log(f"{db}: SqlMetricSource over {size.lines:,} lines (rollup) and {size.raw_lines:,} raw")
+    result = bench_rollup.run(size, url)
+    rollup, raw = result["rollup"], result["raw"]
+    lines = f"{size.lines / 1e6:g}M lines"
+    rows = [
+        row(
+            f"team widget, SqlMetricSource, rollup {lines}",
+            db,
+            rollup["median_s"],
+            rollup["floor_median_s"],
+            rollup["statements"],
+            1,
+            source_ms=rollup["source_median_s"] * 1000,
+            own_ms=rollup["own_median_s"] * 1000,
+        ),
+        row(
+            f"  same on {size.raw_lines / 1e6:g}M raw lines",
+            db,
+            raw["median_s"],
+            raw["floor_median_s"],
+            raw["statements"],
+            1,
+            source_ms=raw["source_median_s"] * 1000,
+            own_ms=raw["own_median_s"] * 1000,
+            source_at_full_ms=raw["source_at_full_s"] * 1000,
+            full_lines=size.lines,
+        ),
+    ]
+    result = {k: v for k, v in result.items() if k != "size"}
+    return rows, result
+
+
 def widest_progress_row(growth: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Progress of the growth run's widest goal (12 intervals x 400 members at 16x)."""
     widest = max((r for r in growth if r["endpoint"] == "progress"), key=lambda r: r["factor"])
@@ -268,6 +317,8 @@ def widest_progress_row(growth: Sequence[dict[str, Any]]) -> dict[str, Any]:
         widest.get("floor_median_s"),
         widest["statements"],
         widest["actuals_calls"],
+        source_ms=widest["source_median_s"] * 1000,
+        own_ms=widest["own_median_s"] * 1000,
         payload_kib=widest["payload_kib"],
     )
 
@@ -284,13 +335,16 @@ def _cell(value: Any, spec: str) -> str:
 def format_table(rows: Sequence[dict[str, Any]]) -> list[str]:
     lines = [
         f"{'scenario':<46}{'db':<11}{'median ms':>10}{'floor ms':>10}{'ratio':>8}"
-        f"{'SQL stmts':>11}{'actuals':>9}"
+        f"{'SQL stmts':>11}{'actuals':>9}{'source ms':>11}{'own ms':>9}{'own x':>7}"
     ]
     for r in rows:
+        own, floor = r.get("own_ms"), r["floor_ms"]
         lines.append(
             f"{r['scenario']:<46}{r['db']:<11}{_cell(r['median_ms'], '.1f'):>10}"
-            f"{_cell(r['floor_ms'], '.1f'):>10}{_cell(r['ratio'], '.1f'):>8}"
+            f"{_cell(floor, '.1f'):>10}{_cell(r['ratio'], '.1f'):>8}"
             f"{_cell(r['statements'], ''):>11}{_cell(r['actuals_calls'], ''):>9}"
+            f"{_cell(r.get('source_ms'), '.1f'):>11}{_cell(own, '.1f'):>9}"
+            f"{_cell(own / floor if own is not None and floor else None, '.1f'):>7}"
         )
     return lines
 
@@ -303,6 +357,12 @@ def notes_for(rows: Sequence[dict[str, Any]]) -> list[str]:
             notes.append(
                 f"{r['db']}: team widget: the metric source takes {r['source_ms']:.1f} ms of "
                 f"{r['median_ms']:.1f} ms; one team's widget {r['one_team_ms']:.1f} ms"
+            )
+        if "source_at_full_ms" in r:
+            notes.append(
+                f"{r['db']}: SqlMetricSource without the rollup: {r['source_ms']:.0f} ms on the "
+                f"raw sample -> ~{r['source_at_full_ms']:.0f} ms at {r['full_lines']:,} lines "
+                "(extrapolated linearly)"
             )
         if "statements_at_reference" in r and r["statements_at_reference"] != r["statements"]:
             notes.append(
@@ -430,6 +490,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     if got:
                         results["scenarios"].extend(got[0])
                         results["raw"].setdefault(db, {})[name] = got[1]
+            if "rollup" in args.only:
+                rollup_size = profile.rollup if db == "postgresql" else profile.rollup_sqlite
+                got = attempt(f"{db} rollup", rollup_rows, rollup_size, url, log)
+                if got:
+                    results["scenarios"].extend(got[0])
+                    results["raw"].setdefault(db, {})["rollup"] = got[1]
             if "growth" in args.only:
                 log(f"{db}: growth 1x, 4x, 16x")
                 got = attempt(

@@ -30,9 +30,9 @@ from typing import Any
 from flask import Flask
 
 from . import bench_team_widget as team
-from .common import backend, counting, dispose, floor_seconds, medians
+from .common import backend, counting, dispose, floor_seconds, request_medians
 
-#: The caller of ``/widgets/me``: first member of ``team-00`` (and of the wide team).
+#: The caller of ``/widgets/me``: first member of ``team-00`` (not of the growth run's wide team).
 ME = "user-000"
 FACTORS = (1, 4, 16)
 
@@ -61,11 +61,9 @@ def _request(
     with counting(engine) as statements:
         get()
     calls = host.actuals_calls - calls_before
-    wall, cpu = medians(get, runs)
     figures = {
         "runs": runs,
-        "median_s": wall,
-        "cpu_median_s": cpu,
+        **request_medians(get, runs, host.source_seconds),
         "statements": len(statements),
         "actuals_calls": calls,
         "payload_kib": len(get().get_data()) / 1024,
@@ -113,17 +111,27 @@ def run(size: team.Size, url: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
+#: The goals of the caller's team (``team-00``) at every factor: ``/widgets/me`` shows these
+#: and the wide team's goal whatever the organization's size (SPEC §12: its cost follows the
+#: caller's goals).
+CALLER_GOALS = 3
+
+
 def growth_size(factor: int, *, lines: int, runs: int, base_goals: int = 10) -> team.Size:
-    """``base_goals x factor`` goals over 4 teams of 25, plus one goal on 25 x factor members;
-    400 users (enough for the widest team at 16x) and the same sales lines at every factor."""
+    """``base_goals x factor`` goals over 4 teams of 25 (the caller's team holds
+    :data:`CALLER_GOALS` of them at every factor, the 3 other teams the rest), plus one goal on
+    25 x factor members (not the caller's team: users 25 and up); 425 users (enough for the
+    widest team at 16x) and the same sales lines at every factor."""
     return team.Size(
-        users=25 * max(FACTORS),
+        users=25 * max(FACTORS) + 25,
         team_size=25,
         teams=4,
         goals=base_goals * factor,
         lines=lines,
         runs=runs,
         wide_team=25 * factor,
+        caller_goals=CALLER_GOALS,
+        wide_offset=25,
     )
 
 
@@ -165,6 +173,9 @@ def growth(
     return rows
 
 
+#: SPEC §12: ``/widgets/me`` with the caller's goals fixed, the organization's x16.
+ME_GROWTH_TARGET = 1.5
+
 #: Noise allowed before time growth is flagged as faster than linear.
 LINEAR_TOLERANCE = 1.25
 
@@ -189,7 +200,11 @@ def growth_verdicts(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], dic
             (row["median_s"] / base["median_s"]) / (row["factor"] / base["factor"])
             for row in series[1:]
         )
+        last = series[-1]
         verdicts[key] = {
+            "wall_at_largest": last["median_s"] / base["median_s"],
+            "cpu_at_largest": last["cpu_median_s"] / base["cpu_median_s"],
+            "size_at_largest": last["factor"] / base["factor"],
             "statements_constant": len(set(statements)) == 1 and len(set(calls)) == 1,
             "statements": statements,
             "actuals_calls": calls,
@@ -234,6 +249,14 @@ def format_growth(rows: Sequence[dict[str, Any]]) -> list[str]:
             else f"FASTER than linear: CPU ratio {verdict['cpu_over_size']:.2f}x the size ratio"
         )
         lines.append(f"  -> {key[1]} on {key[0]}: statements {statements}; time {growth_note}")
+        if key[1] == "widgets/me":
+            shown = {row["shown"] for row in series}
+            fixed = f"fixed ({series[0]['shown']})" if len(shown) == 1 else "NOT fixed"
+            lines.append(
+                f"  -> widgets/me on {key[0]}: the caller's goals {fixed}, the organization's "
+                f"x{verdict['size_at_largest']:.0f}: time x{verdict['wall_at_largest']:.2f} "
+                f"(CPU x{verdict['cpu_at_largest']:.2f}); target <= {ME_GROWTH_TARGET}"
+            )
     return lines
 
 

@@ -32,6 +32,33 @@ def medians(call: Callable[[], Any], runs: int) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
+def request_medians(
+    call: Callable[[], Any], runs: int, source_seconds: list[float]
+) -> dict[str, float]:
+    """Medians over ``runs`` requests of the wall time, this process's CPU time, the metric
+    source's time (what the bench host's ``goals_collect_actuals`` appended to
+    ``source_seconds`` during the request) and the extension's own time: wall minus source,
+    per request. The floor is compared with the own time for the tracking targets (SPEC §12:
+    "the extension's own time, metric source excluded")."""
+    wall, cpu, source, own = [], [], [], []
+    for _ in range(runs):
+        before = len(source_seconds)
+        started, started_cpu = time.perf_counter(), time.process_time()
+        call()
+        elapsed = time.perf_counter() - started
+        cpu.append(time.process_time() - started_cpu)
+        spent = sum(source_seconds[before:])
+        wall.append(elapsed)
+        source.append(spent)
+        own.append(elapsed - spent)
+    return {
+        "median_s": statistics.median(wall),
+        "cpu_median_s": statistics.median(cpu),
+        "source_median_s": statistics.median(source),
+        "own_median_s": statistics.median(own),
+    }
+
+
 @contextmanager
 def counting(engine: sa.Engine) -> Iterator[list[str]]:
     """Every SQL statement sent to ``engine`` inside the block (an executemany counts once)."""

@@ -187,10 +187,8 @@ class ActualsResult:
             raw_per_user, raw_groups = value.get("per_user") or {}, value.get("groups")
         if error is not None:
             return cls(total=None, error=str(error))
-        per_user = {host_id(k, hook): _decimal(v) for k, v in raw_per_user.items()}
-        groups = None
-        if raw_groups is not None:
-            groups = {host_id(k, hook): _decimal(v) for k, v in raw_groups.items()}
+        per_user = _normalized(raw_per_user, hook)
+        groups = None if raw_groups is None else _normalized(raw_groups, hook)
         total = _decimal(raw_total) if raw_total is not None else sum(per_user.values(), ZERO)
         return cls(total=total, per_user=per_user, groups=groups)
 
@@ -291,6 +289,14 @@ def host_id(value: object, hook: str) -> str:
     raise HookAnswerError(
         f"{hook} returned the id {value!r} ({type(value).__name__}): ids must be str or int."
     )
+
+
+def _normalized(values: Mapping[Any, Any], hook: str) -> dict[str, Decimal]:
+    """``{host_id: Decimal}``; a mapping that is already so (the usual answer) is copied
+    without converting each entry (a dashboard's answers hold tens of thousands)."""
+    if set(map(type, values.keys())) <= {str} and set(map(type, values.values())) <= {Decimal}:
+        return dict(values)
+    return {host_id(k, hook): _decimal(v) for k, v in values.items()}
 
 
 def _decimal(value: object) -> Decimal:

@@ -368,3 +368,57 @@ def test_one_statement_per_category_per_request(app, db, api, tables):
         for b in ("b1", "b2", "b3")
     ]
     assert [Decimal(v) for v in brands.values()] == want
+
+
+def _months(key: str, metric: str = "net", **kwargs: Any) -> list[ActualsQuery]:
+    """The same question over each month of the range (and a gap: February 10-19 not asked)."""
+    spans = [
+        (dt.date(2026, 1, 1), dt.date(2026, 1, 31)),
+        (dt.date(2026, 2, 1), dt.date(2026, 2, 9)),
+        (dt.date(2026, 2, 20), dt.date(2026, 2, 28)),
+        (dt.date(2026, 3, 1), dt.date(2026, 3, 15)),
+    ]
+    return [
+        query(f"{key}-{i}", metric, start=start, end=end, **kwargs)
+        for i, (start, end) in enumerate(spans)
+    ]
+
+
+@pytest.mark.parametrize("on_rollup", [False, True], ids=["lines", "rollup"])
+def test_queries_on_disjoint_days_share_a_select_and_keep_their_own_sums(
+    app, db, tables, on_rollup
+):
+    """A goal's intervals (the same question on days that do not overlap) are read with one
+    SELECT and a CASE on the day: each still sums only its own days, a day in a gap counts in
+    none, and an overlapping range (the whole quarter) keeps its own SELECT."""
+    mapping = FULL
+    if on_rollup:
+        mapping = SqlMapping(
+            "sales",
+            ROLLUP,
+            metrics={"net": "amount"},
+            count="lines",
+            filters={"brands": "brand"},
+            date="day",
+            user="seller",
+        )
+    source = SqlMetricSource(mapping)
+    queries = [
+        *_months("plain"),
+        # (The rollup has no rows without a seller: organization-wide on the lines only.)
+        *([] if on_rollup else _months("organization", users=None)),
+        *_months("brand", brands_include=("b1",)),
+        *_months("grouped", group_by="brand"),
+        *_months("count", metric="count"),
+        query("quarter"),
+        query("quarter-brand", brands_include=("b1",), group_by="brand"),
+    ]
+    with statements_on(db, "host_sales_") as seen:
+        result = answer(source, queries)
+    assert len(seen) == 1
+    # One SELECT per question over the months, one per whole quarter (2).
+    assert seen[0].upper().count("SELECT") == (6 if on_rollup else 7)
+    for q in queries:
+        assert as_dict(result[q.key]) == expected(q), q.key
+    months = [result[f"plain-{i}"].total for i in range(4)]
+    assert all(months) and sum(months) < result["quarter"].total  # the gap is not counted

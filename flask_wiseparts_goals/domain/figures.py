@@ -21,8 +21,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from enum import StrEnum
+from typing import Any
 
 from .periods import Period
 
@@ -35,6 +36,12 @@ ESTIMATE_PLACES = 2
 PERCENT_PLACES = 1
 #: Working precision: amounts have at most 18 digits; ratios of them need room on both sides.
 _PRECISION = 48
+#: The arithmetic of the figures (what ``localcontext`` with ``prec = _PRECISION`` gives).
+_ARITHMETIC = Context(prec=_PRECISION)
+#: Display rounding: half-up at the working precision.
+_DISPLAY = Context(prec=_PRECISION, rounding=ROUND_HALF_UP)
+#: ``10 ** -places`` for every number of places a figure has.
+_EXPONENTS = {places: Decimal(1).scaleb(-places) for places in range(0, 7)}
 
 
 class Status(StrEnum):
@@ -241,9 +248,11 @@ def _status(
     if actual >= target:
         return Status.ACHIEVED
     # Compared multiplied out, so that no rounded ratio decides a status.
-    if actual * HUNDRED >= thresholds.on_track * expected:
+    multiply = _ARITHMETIC.multiply
+    scaled = multiply(actual, HUNDRED)
+    if scaled >= multiply(thresholds.on_track, expected):
         return Status.ON_TRACK
-    if actual * HUNDRED < thresholds.at_risk * expected:
+    if scaled < multiply(thresholds.at_risk, expected):
         return Status.AT_RISK
     return Status.BEHIND
 
@@ -251,6 +260,68 @@ def _status(
 def _quantize(value: Decimal | None, places: int) -> Decimal | None:
     if value is None:
         return None
-    with localcontext() as context:
-        context.prec = _PRECISION
-        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP) + 0
+    exponent = _EXPONENTS.get(places) or Decimal(1).scaleb(-places)
+    rounded = value.quantize(exponent, context=_DISPLAY)
+    # ``+ 0`` normalizes -0 to 0 (and changes no other value).
+    return _DISPLAY.add(rounded, ZERO) if rounded.is_signed() else rounded
+
+
+def display_figures(
+    target: Decimal | None,
+    actual: Decimal | None,
+    timeline: Timeline,
+    thresholds: Thresholds,
+    *,
+    target_places: int,
+    actual_places: int,
+    stretch_aim: Decimal | None = None,
+    stretch: bool = True,
+) -> dict[str, Any]:
+    """``compute_figures(...).rounded(...)`` as a JSON-ready dict in one pass: the same rules
+    and the same values, without the intermediate objects (progress computes thousands of
+    member rows per request). The keys are those of the API's figures; ``stretch=False``
+    leaves out ``stretch_aim`` and ``stretch_achievement_percent`` (a member's figures).
+    ``status`` is the status's value."""
+    arithmetic = _ARITHMETIC
+    total, elapsed = timeline.total, timeline.elapsed
+    left = total - elapsed
+    expected = forecast = remaining = needed = achievement = forecast_percent = None
+    if target is not None:
+        if total == 0:
+            expected = target if timeline.over else ZERO
+        else:
+            expected = arithmetic.divide(arithmetic.multiply(target, elapsed), total)
+    if actual is not None:
+        if timeline.over or elapsed == 0:
+            forecast = actual
+        else:
+            forecast = arithmetic.divide(arithmetic.multiply(actual, total), elapsed)
+        if target is not None:
+            remaining = max(arithmetic.subtract(target, actual), ZERO)
+            if left > 0:
+                needed = arithmetic.divide(remaining, left)
+            if target != 0:
+                achievement = arithmetic.divide(arithmetic.multiply(actual, HUNDRED), target)
+                forecast_percent = arithmetic.divide(arithmetic.multiply(forecast, HUNDRED), target)
+    status = None
+    if target is not None and actual is not None and expected is not None:
+        decided = _status(target, actual, expected, thresholds)
+        status = None if decided is None else decided.value
+    stretch_percent = None
+    if stretch and actual is not None and stretch_aim is not None and stretch_aim != 0:
+        stretch_percent = arithmetic.divide(arithmetic.multiply(actual, HUNDRED), stretch_aim)
+    quantize = _quantize
+    data: dict[str, Any] = {"target": quantize(target, target_places)}
+    if stretch:
+        data["stretch_aim"] = quantize(stretch_aim, target_places)
+    data["actual"] = quantize(actual, actual_places)
+    data["expected"] = quantize(expected, ESTIMATE_PLACES)
+    data["forecast"] = quantize(forecast, ESTIMATE_PLACES)
+    data["achievement_percent"] = quantize(achievement, PERCENT_PLACES)
+    data["forecast_percent"] = quantize(forecast_percent, PERCENT_PLACES)
+    if stretch:
+        data["stretch_achievement_percent"] = quantize(stretch_percent, PERCENT_PLACES)
+    data["remaining"] = quantize(remaining, target_places)
+    data["needed_per_business_day"] = quantize(needed, ESTIMATE_PLACES)
+    data["status"] = status
+    return data

@@ -35,11 +35,16 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from ..domain.figures import BusinessCalendar, Figures, Thresholds, Timeline, compute_figures
+from ..domain.figures import (
+    BusinessCalendar,
+    Thresholds,
+    Timeline,
+    display_figures,
+)
 from ..domain.memberships import counted_spans, members_within
 from ..domain.periods import Period
 from ..domain.rules import Category, places
@@ -163,6 +168,18 @@ class Batch:
         self._member_calendars: dict[tuple[str | None, date, date, str], BusinessCalendar] = {}
         self._queries: dict[str, dict[str, ActualsQuery]] = defaultdict(dict)
         self._answers: dict[str, CategoryActuals] = {}
+        # Per-request lookups, computed once: a slot's answers and error, its actual per user,
+        # a goal's display places and filters.
+        self._resolved: dict[Slot, tuple[list[tuple[Part, ActualsResult]] | None, str | None]] = {}
+        self._per_user: dict[Slot, dict[str, Decimal]] = {}
+        self._places: dict[int, tuple[int, int]] = {}
+        self._filters: dict[int, Filters] = {}
+        self._members: dict[tuple[str, date, date], tuple[str, ...]] = {}
+        self._counts: dict[tuple[str, date, date, str], bool] = {}
+        self._timelines: dict[tuple[str | None, date, date], Timeline] = {}
+        self._counted_spans: dict[
+            tuple[str, date, date], list[tuple[Period, tuple[str, ...] | None]]
+        ] = {}
 
     # -- business days and members ------------------------------------------------------------
 
@@ -174,6 +191,13 @@ class Batch:
         for goal in goals:
             start, end = ranges.get(goal.team_id, (goal.start_date, goal.end_date))
             ranges[goal.team_id] = (min(start, goal.start_date), max(end, goal.end_date))
+
+    def load_ranges(self, ranges: Iterable[tuple[str | None, date, date]]) -> None:
+        """:meth:`load_calendars` from ``(team_id, start, end)`` of each goal."""
+        known = self._ranges
+        for team_id, first, last in ranges:
+            start, end = known.get(team_id, (first, last))
+            known[team_id] = (min(start, first), max(end, last))
 
     def calendar(self, team_id: str | None) -> BusinessCalendar:
         if team_id not in self._calendars:
@@ -195,34 +219,48 @@ class Batch:
         members on the measured day. A team the host does not know counts nobody."""
         if goal.team_id is None:
             return None
+        return self.team_members(goal.team_id, period)
+
+    def counts_member(self, team_id: str, start: date, end: date, user_id: str) -> bool:
+        """Whether an interval ``[start, end]`` of a goal of ``team_id`` counts ``user_id``
+        (once per team and interval dates)."""
+        key = (team_id, start, end, user_id)
+        found = self._counts.get(key)
+        if found is None:
+            found = self._counts[key] = user_id in self.team_members(team_id, Period(start, end))
+        return found
+
+    def team_members(self, team_id: str, period: Period) -> tuple[str, ...]:
+        """:meth:`members` of a team's interval ``period`` (once per team and period)."""
         on = min(max(self.as_of, period.start), period.end)
-        memberships = self.memberships(goal.team_id)
-        if memberships is not None:
-            return members_within(memberships, Period(period.start, on))
-        return self.ctx.hooks.team_members(self.ctx.organization_id, goal.team_id, on) or ()
+        key = (team_id, period.start, on)
+        found = self._members.get(key)
+        if found is None:
+            memberships = self.memberships(team_id)
+            if memberships is not None:
+                found = members_within(memberships, Period(period.start, on))
+            else:
+                found = self.ctx.hooks.team_members(self.ctx.organization_id, team_id, on) or ()
+            self._members[key] = found
+        return found
 
     # -- queries --------------------------------------------------------------------------------
 
     def ask(self, goal: Goal, period: Period, interval_id: int | None = None) -> Slot:
         """Register the measure of one interval of ``goal`` (asked later, with the batch)."""
-        timeline = Timeline.of(period, self.as_of, self.calendar(goal.team_id))
+        team_id = goal.team_id
+        timeline = self._timeline(team_id, period)
         user_ids = self.members(goal, period)
         measured = timeline.measured(period, self.as_of)
         parts: list[Part] = []
         if measured is not None:
-            memberships = None if goal.team_id is None else self.memberships(goal.team_id)
-            spans = (
-                [(measured, user_ids)]
-                if memberships is None
-                else counted_spans(memberships, measured)
-            )
-            for span, users in spans:
+            for span, users in self._spans(team_id, measured, user_ids):
                 # Keyed by the span: spans of one goal's intervals never coincide.
                 key = f"{goal.id}:{span.start.isoformat()}:{span.end.isoformat()}"
                 parts.append(Part(key, users))
-                self._queries[goal.category].setdefault(
-                    key,
-                    ActualsQuery(
+                queries = self._queries[goal.category]
+                if key not in queries:
+                    queries[key] = ActualsQuery(
                         key=key,
                         metric=goal.metric,
                         start=span.start,
@@ -231,11 +269,40 @@ class Batch:
                         team_id=goal.team_id,
                         goal_id=goal.id,
                         interval_id=interval_id,
-                        filters=Filters.from_json(goal.filters),
+                        filters=self._goal_filters(goal),
                         group_by=self.group_by,
-                    ),
-                )
+                    )
         return Slot(goal, period, timeline, tuple(parts), user_ids, interval_id)
+
+    def _timeline(self, team_id: str | None, period: Period) -> Timeline:
+        """``Timeline.of`` the period on the team's calendar (once per team and period)."""
+        key = (team_id, period.start, period.end)
+        timeline = self._timelines.get(key)
+        if timeline is None:
+            timeline = Timeline.of(period, self.as_of, self.calendar(team_id))
+            self._timelines[key] = timeline
+        return timeline
+
+    def _spans(
+        self, team_id: str | None, measured: Period, user_ids: tuple[str, ...] | None
+    ) -> list[tuple[Period, tuple[str, ...] | None]]:
+        """Who is counted when within ``measured``: with memberships, each span of them (once
+        per team and measured range); without, everyone counted over the whole range."""
+        memberships = None if team_id is None else self.memberships(team_id)
+        if memberships is None:
+            return [(measured, user_ids)]
+        assert team_id is not None
+        key = (team_id, measured.start, measured.end)
+        spans = self._counted_spans.get(key)
+        if spans is None:
+            spans = self._counted_spans[key] = list(counted_spans(memberships, measured))
+        return spans
+
+    def _goal_filters(self, goal: Goal) -> Filters:
+        filters = self._filters.get(goal.id)
+        if filters is None:
+            filters = self._filters[goal.id] = Filters.from_json(goal.filters)
+        return filters
 
     def ask_shifted(
         self, slot: Slot, shift: Callable[[date, date], tuple[date, date]], tag: str
@@ -312,45 +379,52 @@ class Batch:
 
     # -- actuals --------------------------------------------------------------------------------
 
+    def _resolve(self, slot: Slot) -> tuple[list[tuple[Part, ActualsResult]] | None, str | None]:
+        """Each part's answer (a part not answered counts 0; ``None`` when the category has no
+        answer) and the first error among them; computed once per slot."""
+        resolved = self._resolved.get(slot)
+        if resolved is None:
+            answered = self.answer(slot.goal.category).results
+            results = None
+            error = None
+            if answered is not None:
+                results = [
+                    (part, answered.get(part.key) or ActualsResult(total=ZERO))
+                    for part in slot.measured_parts()
+                ]
+                error = next((r.error for _, r in results if r.error is not None), None)
+            resolved = self._resolved[slot] = (results, error)
+        return resolved
+
     def _results(self, slot: Slot) -> list[tuple[Part, ActualsResult]] | None:
-        """Each part's answer (a part not answered counts 0); ``None`` when the category has
-        no answer."""
-        results = self.answer(slot.goal.category).results
-        if results is None:
-            return None
-        return [
-            (part, results.get(part.key) or ActualsResult(total=ZERO))
-            for part in slot.measured_parts()
-        ]
+        return self._resolve(slot)[0]
 
     def error_of(self, slot: Slot) -> str | None:
         """Why the source could not answer this slot's queries (``ActualsResult.error``)."""
-        for _, result in self._results(slot) or ():
-            if result.error is not None:
-                return result.error
-        return None
+        return self._resolve(slot)[1]
 
     def actual(self, slot: Slot) -> Decimal | None:
         """The slot's actual: the sum over its queries (for a whole range, its intervals')."""
-        results = self._results(slot)
-        if results is None or self.error_of(slot) is not None:
+        results, error = self._resolve(slot)
+        if results is None or error is not None:
             return None
         return sum((result.total or ZERO for _, result in results), ZERO)
 
     def actual_of(self, slot: Slot, user_id: str) -> Decimal | None:
         """A user's actual within the slot, over the days they were counted; ``None`` when not
         measured or not counted."""
-        results = self._results(slot)
-        if results is None or self.error_of(slot) is not None or not slot.counts(user_id):
+        results, error = self._resolve(slot)
+        if results is None or error is not None or not slot.counts(user_id):
             return None
-        return sum(
-            (
-                result.per_user.get(user_id, ZERO)
-                for part, result in results
-                if part.counts(user_id)
-            ),
-            ZERO,
-        )
+        per_user = self._per_user.get(slot)
+        if per_user is None:
+            # Every user's sum over the parts counting them, in one walk of the answers.
+            per_user = self._per_user[slot] = {}
+            for part, result in results:
+                for user, value in result.per_user.items():
+                    if part.counts(user):
+                        per_user[user] = per_user.get(user, ZERO) + value
+        return per_user.get(user_id, ZERO)
 
     def groups(self, slot: Slot) -> dict[str, Decimal] | None:
         """The slot's actual per value of the batch's ``group_by`` dimension (summed over its
@@ -390,11 +464,8 @@ class Batch:
     ) -> dict[str, Any]:
         """The JSON-ready figures of a slot, rounded for display (on ``timeline``: a
         member's own business days; default the slot's)."""
-        goal = slot.goal
         timeline = timeline or slot.timeline
-        figures = compute_figures(
-            target, actual, timeline, stretch_aim=stretch_aim, thresholds=self.thresholds
-        ).rounded(target_places=goal.places, actual_places=places(goal.metric))
+        target_places, actual_places = self.places(slot.goal)
         return {
             "interval_id": slot.interval_id,
             "start_date": slot.period.start,
@@ -402,9 +473,24 @@ class Batch:
             "business_days": timeline.total,
             "business_days_elapsed": timeline.elapsed,
             "business_days_remaining": timeline.remaining,
-            **figures_json(figures),
+            **display_figures(
+                target,
+                actual,
+                timeline,
+                self.thresholds,
+                target_places=target_places,
+                actual_places=actual_places,
+                stretch_aim=stretch_aim,
+            ),
             "actuals_error": self.error_of(slot),
         }
+
+    def places(self, goal: Goal) -> tuple[int, int]:
+        """The goal's places (target, remaining) and its metric's (actual)."""
+        found = self._places.get(goal.id)
+        if found is None:
+            found = self._places[goal.id] = (goal.places, places(goal.metric))
+        return found
 
     def member_timeline(self, slot: Slot, user_id: str) -> Timeline:
         """The slot's timeline on the member's own business days (SPEC §11), when the host
@@ -438,30 +524,17 @@ class Batch:
         return data
 
     def member_figures(self, slot: Slot, user_id: str, target: Decimal | None) -> dict[str, Any]:
-        goal = slot.goal
-        actual = self.actual_of(slot, user_id)
-        figures = compute_figures(
-            target, actual, self.member_timeline(slot, user_id), thresholds=self.thresholds
-        ).rounded(target_places=goal.places, actual_places=places(goal.metric))
-        data = figures_json(figures)
-        del data["stretch_aim"], data["stretch_achievement_percent"]
+        target_places, actual_places = self.places(slot.goal)
+        data = display_figures(
+            target,
+            self.actual_of(slot, user_id),
+            self.member_timeline(slot, user_id),
+            self.thresholds,
+            target_places=target_places,
+            actual_places=actual_places,
+            stretch=False,
+        )
         return {"user_id": user_id, "counted": slot.counts(user_id), **data}
-
-
-def figures_json(figures: Figures) -> dict[str, Any]:
-    return {
-        "target": figures.target,
-        "stretch_aim": figures.stretch_aim,
-        "actual": figures.actual,
-        "expected": figures.expected,
-        "forecast": figures.forecast,
-        "achievement_percent": figures.achievement_percent,
-        "forecast_percent": figures.forecast_percent,
-        "stretch_achievement_percent": figures.stretch_achievement_percent,
-        "remaining": figures.remaining,
-        "needed_per_business_day": figures.needed_per_business_day,
-        "status": None if figures.status is None else figures.status.value,
-    }
 
 
 def goal_summary(goal: Goal) -> dict[str, Any]:
@@ -483,7 +556,17 @@ def _period(goal: Goal) -> Period:
     return Period(goal.start_date, goal.end_date)
 
 
-def _interval_period(interval: Interval) -> Period:
+class StartedInterval(NamedTuple):
+    """What the dashboards read of an interval (a plain row: no ORM object per interval)."""
+
+    id: int
+    goal_id: int
+    start_date: date
+    end_date: date
+    aim: Decimal
+
+
+def _interval_period(interval: Interval | StartedInterval) -> Period:
     return Period(interval.start_date, interval.end_date)
 
 
@@ -523,21 +606,24 @@ def _visible_goals(ctx: Context, conditions: Sequence[sa.ColumnElement[bool]]) -
 
 def _started_intervals(
     ctx: Context, conditions: Sequence[sa.ColumnElement[bool]], as_of: date
-) -> dict[int, list[Interval]]:
+) -> dict[int, list[StartedInterval]]:
     """The intervals started by ``as_of`` of every goal matching ``conditions``, in order:
     one statement. A whole range's actual is the sum of these; the last is the current one."""
-    intervals: dict[int, list[Interval]] = defaultdict(list)
-    for interval in ctx.session.scalars(
-        sa.select(Interval)
+    intervals: dict[int, list[StartedInterval]] = defaultdict(list)
+    for row in ctx.session.execute(
+        sa.select(
+            Interval.id, Interval.goal_id, Interval.start_date, Interval.end_date, Interval.aim
+        )
         .join(Goal, Interval.goal_id == Goal.id)
         .where(*conditions, Interval.start_date <= as_of)
         .order_by(Interval.goal_id, Interval.start_date)
     ):
+        interval = StartedInterval(*row)
         intervals[interval.goal_id].append(interval)
     return intervals
 
 
-def _current(intervals: Sequence[Interval], as_of: date) -> Interval | None:
+def _current(intervals: Sequence[StartedInterval], as_of: date) -> StartedInterval | None:
     return next((i for i in intervals if i.start_date <= as_of <= i.end_date), None)
 
 
@@ -553,11 +639,11 @@ def _group_by_category(
 
 
 def _ask_period_and_current(
-    batch: Batch, goals: Sequence[Goal], started: Mapping[int, Sequence[Interval]]
-) -> list[tuple[Goal, Slot, Slot | None, Interval | None]]:
+    batch: Batch, goals: Sequence[Goal], started: Mapping[int, Sequence[StartedInterval]]
+) -> list[tuple[Goal, Slot, Slot | None, StartedInterval | None]]:
     """Measure each goal's whole range (the sum of its started intervals) and its current
     interval, asking every source once."""
-    slots: list[tuple[Goal, Slot, Slot | None, Interval | None]] = []
+    slots: list[tuple[Goal, Slot, Slot | None, StartedInterval | None]] = []
     for goal in goals:
         intervals = started.get(goal.id, ())
         current = _current(intervals, batch.as_of)
@@ -623,17 +709,61 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
     The own target is the caller's allocation (summed over the intervals for the whole period)
     when the goal is split by members, else ``null``: the goal's target is the team's.
 
-    Statements: 3 (goals, started intervals, the caller's allocations).
+    Statements: 3 (the organization's active goals with their started intervals as plain
+    rows, the caller's allocations, then the goals counting the caller), and the cost follows
+    the caller's goals: the others are read as rows only, never loaded or measured.
     """
     me = ctx.identity.user_id
     ctx.require("read", AuthTarget(kind="organization", organization_id=ctx.organization_id))
     categories = _enabled_categories(ctx)
     conditions = _active_conditions(ctx, as_of, categories)
-    goals = _visible_goals(ctx, conditions)
-    started: dict[int, list[Interval]] = {}
+    # The organization's active goals as plain rows with their started intervals (one
+    # statement), authorized as before; only the goals counting the caller or holding their
+    # allocation are then loaded whole: the cost follows the caller's goals.
+    rows = ctx.session.execute(
+        sa.select(
+            Goal.id,
+            Goal.organization_id,
+            Goal.team_id,
+            Goal.created_by,
+            Goal.category,
+            Goal.start_date,
+            Goal.end_date,
+            Interval.id,
+            Interval.start_date,
+            Interval.end_date,
+            Interval.aim,
+        )
+        .outerjoin(Interval, sa.and_(Interval.goal_id == Goal.id, Interval.start_date <= as_of))
+        .where(*conditions)
+        .order_by(Goal.start_date, Goal.id, Interval.start_date)
+    ).all()
+    light: dict[int, tuple[Any, ...]] = {}
+    started: dict[int, list[StartedInterval]] = {}
+    for row in rows:
+        goal_id = row[0]
+        if goal_id not in light:
+            light[goal_id] = row
+            started[goal_id] = []
+        if row[7] is not None:
+            started[goal_id].append(StartedInterval(row[7], goal_id, row[8], row[9], row[10]))
+    visible = [
+        row
+        for row in light.values()
+        if ctx.allowed(
+            "read",
+            AuthTarget(
+                kind="goal",
+                organization_id=row[1],
+                team_id=row[2],
+                goal_id=row[0],
+                created_by=row[3],
+                category=row[4],
+            ),
+        )
+    ]
     mine: dict[int, dict[int, Allocation]] = defaultdict(dict)
-    if goals:
-        started = _started_intervals(ctx, conditions, as_of)
+    if visible:
         allocations = ctx.session.scalars(
             sa.select(Allocation)
             .join(Goal, Allocation.goal_id == Goal.id)
@@ -643,12 +773,19 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
             mine[allocation.goal_id][allocation.interval_id] = allocation
 
     batch = Batch(ctx, as_of)
-    batch.load_calendars(goals)
-    counted = [
-        goal
-        for goal in goals
-        if goal.id in mine or _counts_me(batch, goal, started.get(goal.id, ()), me)
+    batch.load_ranges((row[2], row[5], row[6]) for row in visible)
+    counted_ids = [
+        row[0]
+        for row in visible
+        if row[0] in mine or _counts_me(batch, row[2], started[row[0]], me)
     ]
+    counted: list[Goal] = []
+    if counted_ids:
+        counted = list(
+            ctx.session.scalars(
+                sa.select(Goal).where(Goal.id.in_(counted_ids)).order_by(Goal.start_date, Goal.id)
+            )
+        )
     slots = _ask_period_and_current(batch, counted, started)
 
     entries = []
@@ -674,10 +811,14 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
     }
 
 
-def _counts_me(batch: Batch, goal: Goal, intervals: Sequence[Interval], me: str) -> bool:
-    """Whether the caller is counted in any started interval (everybody is, without a team)."""
-    return goal.team_id is None or any(
-        me in (batch.members(goal, _interval_period(interval)) or ()) for interval in intervals
+def _counts_me(
+    batch: Batch, team_id: str | None, intervals: Sequence[StartedInterval], me: str
+) -> bool:
+    """Whether the caller is counted in any started interval of a goal of ``team_id``
+    (everybody is, without a team)."""
+    return team_id is None or any(
+        batch.counts_member(team_id, interval.start_date, interval.end_date, me)
+        for interval in intervals
     )
 
 
@@ -697,13 +838,14 @@ def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
     intervals = ctx.session.scalars(
         sa.select(Interval).where(Interval.goal_id == goal.id).order_by(Interval.start_date)
     ).all()
-    allocations: dict[int, list[Allocation]] = defaultdict(list)
-    for allocation in ctx.session.scalars(
-        sa.select(Allocation)
+    # Plain rows: progress reads thousands of allocations and changes none.
+    allocations: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+    for interval_id, user_id, target in ctx.session.execute(
+        sa.select(Allocation.interval_id, Allocation.user_id, Allocation.target)
         .where(Allocation.goal_id == goal.id)
         .order_by(Allocation.interval_id, Allocation.position, Allocation.id)
     ):
-        allocations[allocation.interval_id].append(allocation)
+        allocations[interval_id].append((user_id, target))
 
     batch = Batch(ctx, as_of)
     batch.load_calendars([goal])
@@ -720,15 +862,15 @@ def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
     # The whole period's member targets: every interval's allocations summed per member.
     totals: dict[str, Decimal] = {}
     for interval in intervals:
-        for allocation in allocations[interval.id]:
-            totals[allocation.user_id] = totals.get(allocation.user_id, ZERO) + allocation.target
+        for user_id, target in allocations[interval.id]:
+            totals[user_id] = totals.get(user_id, ZERO) + target
 
     period = batch.figures(whole, goal.aim, batch.actual(whole), stretch_aim=goal.stretch_aim)
     period["members"] = _members(batch, whole, totals)
     rows = []
     for interval, slot in slots:
         row = batch.figures(slot, interval.aim, batch.actual(slot))
-        targets = {a.user_id: a.target for a in allocations[interval.id]}
+        targets = dict(allocations[interval.id])
         row["members"] = _members(batch, slot, targets)
         rows.append(row)
     state = {k: v for k, v in answer.as_json().items() if k != "category"}

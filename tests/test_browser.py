@@ -732,9 +732,7 @@ def test_seasonality_split_below_members_targets_asks_to_confirm(page: Page) -> 
     dialog = page.get_by_role("dialog", name="This exceeds the aim")
     expect(dialog).to_be_visible()
     # The first month keeps what its members hold (1,000.00): the goal aim has to rise.
-    expect(dialog.locator("#exceed-summary")).to_have_text(
-        "Goal aim: 3,000.00 EUR → 3,250.00 EUR"
-    )
+    expect(dialog.locator("#exceed-summary")).to_have_text("Goal aim: 3,000.00 EUR → 3,250.00 EUR")
     expect(dialog.get_by_role("listitem")).to_have_count(2)
     expect(dialog.get_by_role("listitem").first).not_to_contain_text(first)
     assert_accessible(page, "goal-seasonality-confirm")
@@ -832,7 +830,8 @@ def test_csv_download_then_upload_with_a_preview_then_import(page: Page, tmp_pat
     # A dry run wrote nothing.
     assert member_targets(page, goal["id"], interval["id"])["acme-rep-anna"] == "250.00"
     assert_accessible(page, "goal-csv-preview")
-    shoot(page, "goal-csv-preview")
+    # The screenshot docs/screenshots/planning.png is copied from.
+    planning.screenshot(path=str(SCREENSHOTS / "goal-planning.png"))
 
     planning.get_by_role("button", name="Import").click()
     expect(page.locator("#goal-status")).to_have_text("Imported the file: 2 values changed.")
@@ -842,7 +841,9 @@ def test_csv_download_then_upload_with_a_preview_then_import(page: Page, tmp_pat
     expect(page.get_by_label(f"Target of Anna Albers, {first}")).to_have_value("300.00")
 
     # Above the interval's aim: the 409 asks first; confirmed, the preview shows the cascade.
-    csv_upload(page, tmp_path, "more.csv", f"interval_start,user_id,target\n{start},acme-rep-anna,900.00\n")
+    csv_upload(
+        page, tmp_path, "more.csv", f"interval_start,user_id,target\n{start},acme-rep-anna,900.00\n"
+    )
     dialog = page.get_by_role("dialog", name="This exceeds the aim")
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Update the aim").click()
@@ -853,7 +854,9 @@ def test_csv_download_then_upload_with_a_preview_then_import(page: Page, tmp_pat
     assert member_targets(page, goal["id"], interval["id"])["acme-rep-anna"] == "900.00"
 
 
-def test_a_malformed_csv_shows_its_row_errors_and_writes_nothing(page: Page, tmp_path: Path) -> None:
+def test_a_malformed_csv_shows_its_row_errors_and_writes_nothing(
+    page: Page, tmp_path: Path
+) -> None:
     sign_in(page, "Norbert Nord")
     goal = create_goal(page, "North file with mistakes", split_by_team_members=True)
     interval = api(page, f"/goals/{goal['id']}/intervals")[0]
@@ -876,9 +879,9 @@ def test_a_malformed_csv_shows_its_row_errors_and_writes_nothing(page: Page, tmp
     expect(third).to_contain_text("interval_start")
     fourth = errors.locator("tbody tr", has=page.locator("td", has_text=re.compile(r"^4$")))
     expect(fourth).to_contain_text("target")
-    expect(page.get_by_role("region", name="Plan the targets").get_by_role("alert")).to_contain_text(
-        "The file was not imported"
-    )
+    expect(
+        page.get_by_role("region", name="Plan the targets").get_by_role("alert")
+    ).to_contain_text("The file was not imported")
     expect(page.get_by_role("button", name="Import")).to_be_hidden()
     assert member_targets(page, goal["id"], interval["id"])["acme-rep-anna"] == "250.00"
     assert_accessible(page, "goal-csv-errors")
@@ -928,7 +931,8 @@ def test_breakdown_shows_names(page: Page) -> None:
     section.get_by_label("By").select_option("customer")
     expect(table.locator("tbody th").first).not_to_have_text(re.compile("^cust-"))
     expect(table.locator("tbody tr").first).to_have_attribute(
-        "data-id", api(page, f"/goals/{goal['id']}/breakdown?by=customer")["period"]["rows"][0]["id"]
+        "data-id",
+        api(page, f"/goals/{goal['id']}/breakdown?by=customer")["period"]["rows"][0]["id"],
     )
     assert_accessible(page, "goal-breakdown")
 

@@ -462,8 +462,8 @@ function renderPlanning() {
   $("planning-section").hidden = false;
   const labels = state.intervals.map((i) => intervalLabel(i.start_date, i.end_date));
   $("season-weights-hint").textContent =
-    `${state.intervals.length} numbers for ${labels[0]} to ${labels[labels.length - 1]}, separated by spaces or semicolons, ` +
-    "e.g. 8 7 9 or percentages; only their ratios count. Use a point for decimals.";
+    `${state.intervals.length} numbers for ${labels[0]} to ${labels[labels.length - 1]}, separated by spaces, commas or ` +
+    "semicolons, e.g. 8, 7, 9 or percentages; only their ratios count. Use a point for decimals (9.5).";
   syncStrategy();
 }
 
@@ -473,9 +473,9 @@ function syncStrategy() {
   $("season-strategy-hint").textContent = STRATEGY_HINT[strategy];
 }
 
-/** "8 7; 9,5" → ["8", "7", "9,5"]: what the manager typed, each checked by the API. */
+/** "8, 7; 9.5" → ["8", "7", "9.5"]: what the manager typed, each checked by the API. */
 function typedWeights(text) {
-  return text.trim().split(/[\s;]+/).filter(Boolean);
+  return text.trim().split(/[\s;,]+/).filter(Boolean);
 }
 
 async function spreadAim() {

@@ -341,8 +341,14 @@ export function markField(input, message) {
   note.dataset.messages = JSON.stringify(messages);
   note.textContent = messages.join(" ");
   input.setAttribute("aria-invalid", "true");
+  describeBy(input, note);
+}
+
+/** Let ``note`` (an element with an id) describe ``input`` for screen readers, once. */
+export function describeBy(input, note) {
+  if (!input) return;
   const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
-  if (!described.includes(id)) input.setAttribute("aria-describedby", [...described, id].join(" "));
+  if (!described.includes(note.id)) input.setAttribute("aria-describedby", [...described, note.id].join(" "));
 }
 
 export function clearFieldErrors(root) {

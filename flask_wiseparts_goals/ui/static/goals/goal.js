@@ -5,7 +5,7 @@
 import {
   API, ApiError, CATEGORY, METRIC, RECURRENCE, UI, call, clearError, clearFieldErrors, confirmDialog, el, fmt,
   fmtDate, fmtNumber, get, humanize, inputValue, intervalLabel, loadNames, markField, nameOf, percent, rangeLabel,
-  showError, showFieldErrors, statusOf, teamName, write, fieldErrors,
+  describeBy, showError, statusOf, teamName, write, fieldErrors,
 } from "./api.js";
 import { figureList, intervalChart, paceChart, progressBar } from "./charts.js";
 
@@ -170,7 +170,7 @@ function intervalRow(interval, people) {
         }, copyIcon()))
       : el("span", {}, perDay() ? fmtNumber(allocation.daily_target) : f(allocation.target));
     const original = originalNote(allocation.original_target, allocation.target, `original-${interval.id}-${userId}`);
-    if (original && canAllocate()) describeBy(value.querySelector("input"), original.id);
+    if (original && canAllocate()) describeBy(value.querySelector("input"), original);
     return el("td", { class: "num member" }, value,
       perDay() ? el("small", { class: "muted" }, `= ${f(allocation.effective_target)}`) : null,
       original,
@@ -220,7 +220,7 @@ function ownValueCell(interval, label) {
     inputmode: "decimal", autocomplete: "off", value: shown, "data-field": field, id: `own-${interval.id}`,
     "data-original": shown, "aria-label": `${field === "aim" ? (isActivity() ? "Target" : "Aim") : "Daily target"}, ${label}`,
   });
-  if (original) describeBy(input, original.id);
+  if (original) describeBy(input, original);
   return el("td", { class: "num" }, el("div", { class: "cell" }, input), daily, original);
 }
 
@@ -229,12 +229,6 @@ function originalNote(original, current, id) {
   if (original === null || original === undefined || current === null || current === undefined) return null;
   if (Number(original) === Number(current)) return null;
   return el("small", { class: "original", id, "data-testid": "original" }, `(originally ${f(original)})`);
-}
-
-function describeBy(input, id) {
-  if (!input) return;
-  const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
-  input.setAttribute("aria-describedby", [...described, id].join(" "));
 }
 
 function copyIcon() {

@@ -953,6 +953,21 @@ def test_leaderboard_order_comes_from_the_endpoint(page: Page) -> None:
     assert [r.locator("td").first.inner_text() for r in rows.all()] == ranks
     expect(rows.first.locator("th")).not_to_have_text(re.compile("^acme-"))
 
+    # Ranked over one interval: the endpoint's interval_id.
+    interval = api(page, f"/goals/{goal['id']}/intervals")[0]
+    section = page.get_by_role("region", name="Leaderboard")
+    section.get_by_label("Ranked over").select_option(month_label(interval["start_date"]))
+    expect(section.locator("#leaderboard")).to_have_attribute("data-scope", str(interval["id"]))
+    board = api(page, f"/goals/{goal['id']}/leaderboard?interval_id={interval['id']}")
+    assert [r.get_attribute("data-user-id") for r in rows.all()] == [
+        m["user_id"] for m in board["members"]
+    ]
+    targets = [r.locator("td").nth(1).inner_text() for r in rows.all()]
+    assert targets == [
+        f"{float(m['target']):,.2f} EUR" if m["target"] is not None else "—"
+        for m in board["members"]
+    ]
+
 
 def test_count_figures_are_whole_numbers(page: Page) -> None:
     sign_in(page, "Alice Admin")
@@ -971,6 +986,16 @@ def test_count_figures_are_whole_numbers(page: Page) -> None:
     progress = page.get_by_role("region", name="Progress")
     for figure in ("target", "actual", "expected", "forecast"):
         expect(progress.get_by_test_id(figure)).to_have_text(re.compile(r"^(\d{1,3}(,\d{3})*|—)$"))
+    # The one formatting rule every page uses (api.js fmt): counts and quantities whole, rounded
+    # half away from zero; money with 2 decimals and the currency; rates (daily targets) as given.
+    shown = page.evaluate(
+        """async () => {
+            const { fmt, fmtNumber } = await import("/goals/static/goals/api.js");
+            return [fmt("36.67", "count"), fmt("36.5", "count"), fmt("-2.5", "count"),
+                    fmt("1234.49", "quantity"), fmt("1234.5", "net"), fmtNumber("1.25")];
+        }"""
+    )
+    assert shown == ["37", "37", "-3", "1,234", "1,234.50 EUR", "1.25"]
 
 
 PAGES = [

@@ -19,7 +19,7 @@ let state = null;
 
 async function load() {
   const [goal, intervals, progress, leaderboard] = await Promise.all([
-    get(base), get(`${base}/intervals`), call("GET", `${base}/progress`), call("GET", `${base}/leaderboard`),
+    get(base), get(`${base}/intervals`), call("GET", `${base}/progress`), leaderboardCall(),
   ]);
   const allocations = new Map();
   if (goal.data.split_by_team_members) {
@@ -411,13 +411,28 @@ function renderProgress() {
   renderLeaderboard();
 }
 
+/** The leaderboard over the whole goal or the interval chosen in "Ranked over". */
+function leaderboardCall() {
+  return call("GET", `${base}/leaderboard`, { query: { interval_id: $("leaderboard-scope").value || undefined } });
+}
+
 /** The members ranked by the API (GET /goals/{id}/leaderboard: achievement %, then actual). */
 function renderLeaderboard() {
+  const scope = $("leaderboard-scope");
+  const chosen = scope.value;
+  scope.replaceChildren(el("option", { value: "" }, "The whole goal"),
+    ...state.intervals.map((i) => el("option", { value: String(i.id) }, intervalLabel(i.start_date, i.end_date))));
+  scope.value = state.intervals.some((i) => String(i.id) === chosen) ? chosen : "";
+  $("leaderboard-scope-field").hidden = state.intervals.length < 2;
   const board = state.leaderboard;
   const members = board ? board.members : [];
   const counted = members.filter((m) => m.rank !== null);
-  $("leaderboard-section").hidden = counted.length < 2;
-  if (counted.length < 2) return;
+  // Hidden with fewer than two to rank, unless an interval was chosen (keep the way back).
+  $("leaderboard-section").hidden = counted.length < 2 && !scope.value;
+  if (counted.length < 2) {
+    $("leaderboard").replaceChildren(el("p", { class: "muted" }, "Fewer than two members to rank here."));
+    return;
+  }
   const started = board.start_date <= board.as_of;
   const cell = (value) => el("td", { class: "num" }, value);
   $("leaderboard").replaceChildren(el("table", { class: "data", id: "leaderboard-table" },
@@ -491,6 +506,14 @@ async function spreadAim() {
   const notes = response.data.fell_back_to_equal ? ` ${(response.data.notes || []).join(" ") || "Nothing to weigh by: split equally instead."}` : "";
   return `Spread the aim over the intervals ${response.data.fell_back_to_equal ? "equally" : how}.${notes}`;
 }
+
+$("leaderboard-scope").addEventListener("change", async () => {
+  const response = await leaderboardCall();
+  state.leaderboard = response.ok ? response.data : null;
+  if (state.leaderboard) await loadNames("user", state.leaderboard.members.map((m) => m.user_id));
+  renderLeaderboard();
+  $("leaderboard").dataset.scope = $("leaderboard-scope").value;
+});
 
 $("season-strategy").addEventListener("change", syncStrategy);
 $("season-form").addEventListener("submit", (event) => {

@@ -546,9 +546,10 @@ def test_field_errors_of_an_edit_sit_next_to_the_field(page: Page) -> None:
 
 
 def no_write_controls(scope: Page | Locator) -> None:
-    expect(
-        scope.get_by_role("button", name=re.compile(r"^(Save|Equal|Proportional|Copy|Delete)"))
-    ).to_have_count(0)
+    writes = r"^(Save|Equal|Proportional|Copy|Delete|Spread the aim|Check the file|Import)"
+    expect(scope.get_by_role("button", name=re.compile(writes))).to_have_count(0)
+    expect(scope.get_by_label("Targets file to upload (CSV)")).to_be_hidden()
+    expect(scope.get_by_label("Split by", exact=True)).to_be_hidden()
     expect(scope.get_by_role("link", name=re.compile("^(Edit goal|Create goal)$"))).to_have_count(0)
     expect(scope.locator("#interval-grid input")).to_have_count(0)
 
@@ -633,6 +634,370 @@ def test_list_and_dashboards_show_labelled_figures(page: Page) -> None:
     shoot(page, "host-page-embedded-widget")
 
 
+def assert_accessible(page: Page, name: str) -> None:
+    """axe-core (through axe-playwright-python) finds no serious or critical violation."""
+    page.wait_for_load_state("networkidle")
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    shoot(page, f"a11y-{name}")
+    assert not serious, results.generate_report()
+
+
+def create_goal(page: Page, description: str, **fields: Any) -> dict[str, Any]:
+    """A sales goal of North for this quarter, monthly, through the API as the signed-in user."""
+    quarter = api(page, "/meta")["periods"]["this_quarter"]
+    body = {
+        "category": "sales",
+        "description": description,
+        "start_date": quarter["start_date"],
+        "end_date": quarter["end_date"],
+        "metric": "net",
+        "aim": "3000.00",
+        "team_id": "acme-north",
+        "split_into_subperiods": True,
+        **fields,
+    }
+    created = page.request.post("/api/goals/goals", data=body)
+    assert created.status == 201, created.text()
+    return created.json()
+
+
+def interval_aims(page: Page, goal_id: int) -> list[str]:
+    return [i["aim"] for i in api(page, f"/goals/{goal_id}/intervals")]
+
+
+def distribute_equally(page: Page, goal_id: int, interval_id: int) -> None:
+    path = f"/api/goals/goals/{goal_id}/intervals/{interval_id}/allocations/distribute"
+    response = page.request.post(path, data={"strategy": "equal"})
+    assert response.ok, response.text()
+
+
+def test_seasonality_split_with_profile_weights(page: Page) -> None:
+    sign_in(page, "Norbert Nord")
+    goal = create_goal(page, "North seasons by weights")
+    labels = [month_label(i["start_date"]) for i in api(page, f"/goals/{goal['id']}/intervals")]
+    page.goto(f"/goals/{goal['id']}")
+    open_goal_page(page)
+    planning = page.get_by_role("region", name="Plan the targets")
+    planning.get_by_label("Split by").select_option("profile")
+    weights = planning.get_by_label("Weights, one per interval in date order")
+    # A list of the wrong length: the API's reason next to the input, nothing written.
+    weights.fill("1 2")
+    planning.get_by_role("button", name="Spread the aim").click()
+    expect(weights).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#season-weights-error")).to_have_text(
+        "One weight per interval: this goal has 3, not 2."
+    )
+    expect(weights).to_have_value("1 2")
+    assert interval_aims(page, goal["id"]) == ["1000.00", "1000.00", "1000.00"]
+    assert_accessible(page, "goal-seasonality-error")
+    # A weight that is not a number is named by its position.
+    weights.fill("1 x 3")
+    planning.get_by_role("button", name="Spread the aim").click()
+    expect(page.locator("#season-weights-error")).to_have_text(
+        "Weight 2: Enter a number, e.g. 1500 or 1500.50."
+    )
+
+    weights.fill("1, 2; 3")
+    planning.get_by_role("button", name="Spread the aim").click()
+    expect(page.locator("#goal-status")).to_have_text(
+        "Spread the aim over the intervals by your weights."
+    )
+    assert interval_aims(page, goal["id"]) == ["500.00", "1000.00", "1500.00"]
+    for label, aim in zip(labels, ("500.00", "1000.00", "1500.00"), strict=True):
+        expect(page.get_by_role("textbox", name=f"Aim, {label}")).to_have_value(aim)
+    expect(page.get_by_test_id("setting-aim")).to_have_text("3,000.00 EUR")
+
+    # All weights 0: the API falls back to equal and the page says so.
+    weights.fill("0 0 0")
+    planning.get_by_role("button", name="Spread the aim").click()
+    expect(page.locator("#goal-status")).to_contain_text("equally")
+    expect(page.locator("#goal-status")).not_to_have_text(
+        "Spread the aim over the intervals equally."
+    )
+    assert interval_aims(page, goal["id"]) == ["1000.00", "1000.00", "1000.00"]
+
+
+def test_seasonality_split_below_members_targets_asks_to_confirm(page: Page) -> None:
+    sign_in(page, "Norbert Nord")
+    goal = create_goal(page, "North seasons over members", split_by_team_members=True)
+    intervals = api(page, f"/goals/{goal['id']}/intervals")
+    distribute_equally(page, goal["id"], intervals[0]["id"])  # 4 × 250.00 in the first month
+    first = month_label(intervals[0]["start_date"])
+    page.goto(f"/goals/{goal['id']}")
+    open_goal_page(page)
+    planning = page.get_by_role("region", name="Plan the targets")
+    planning.get_by_label("Split by").select_option("profile")
+    planning.get_by_label("Weights, one per interval in date order").fill("1 1 2")
+    planning.get_by_role("button", name="Spread the aim").click()
+    dialog = page.get_by_role("dialog", name="This exceeds the aim")
+    expect(dialog).to_be_visible()
+    # The first month keeps what its members hold (1,000.00): the goal aim has to rise.
+    expect(dialog.locator("#exceed-summary")).to_have_text("Goal aim: 3,000.00 EUR → 3,250.00 EUR")
+    expect(dialog.get_by_role("listitem")).to_have_count(2)
+    expect(dialog.get_by_role("listitem").first).not_to_contain_text(first)
+    assert_accessible(page, "goal-seasonality-confirm")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#goal-status")).to_have_text("Cancelled: nothing was changed.")
+    assert interval_aims(page, goal["id"]) == ["1000.00", "1000.00", "1000.00"]
+
+    planning.get_by_role("button", name="Spread the aim").click()
+    dialog.get_by_role("button", name="Update the aim").click()
+    expect(page.locator("#goal-status")).to_have_text(
+        "Spread the aim over the intervals by your weights."
+    )
+    assert interval_aims(page, goal["id"]) == ["1000.00", "750.00", "1500.00"]
+    assert api(page, f"/goals/{goal['id']}")["aim"] == "3250.00"
+    expect(page.get_by_test_id("setting-aim")).to_have_text("3,250.00 EUR")
+
+
+def test_original_aim_shown_beside_the_current_after_a_re_target(page: Page) -> None:
+    sign_in(page, "Norbert Nord")
+    goal = create_goal(page, "North re-targeted")
+    intervals = api(page, f"/goals/{goal['id']}/intervals")
+    first = month_label(intervals[0]["start_date"])  # a quarter's first month has started
+    page.goto(f"/goals/{goal['id']}")
+    open_goal_page(page)
+    expect(page.locator("#interval-grid [data-testid='original']")).to_have_count(0)
+    aim = page.get_by_role("textbox", name=f"Aim, {first}")
+    aim.fill("800.00")
+    page.get_by_role("button", name=f"Save {first}").click()
+    expect(page.locator("#goal-status")).to_have_text(f"Saved {first}.")
+    stored = api(page, f"/goals/{goal['id']}/intervals")[0]
+    assert (stored["aim"], stored["original_aim"]) == ("800.00", "1000.00")
+    note = page.locator(f"#original-{intervals[0]['id']}")
+    expect(note).to_have_text("(originally 1,000.00 EUR)")
+    # Text, not colour: the input is described by the note.
+    expect(aim).to_have_attribute("aria-describedby", re.compile(f"original-{intervals[0]['id']}"))
+    today = dt.date.today().isoformat()
+    for interval in intervals[1:]:
+        if interval["start_date"] > today:  # not started: its plan is still the plan
+            expect(page.locator(f"#original-{interval['id']}")).to_have_count(0)
+    # A rep sees the same, read-only.
+    sign_out(page)
+    sign_in(page, "Anna Albers")
+    page.goto(f"/goals/{goal['id']}")
+    open_goal_page(page)
+    row = page.locator(f"tr[data-interval-id='{intervals[0]['id']}']")
+    expect(row.get_by_role("cell").first).to_have_text("800.00 EUR(originally 1,000.00 EUR)")
+    assert_accessible(page, "goal-original-aims")
+
+
+def csv_upload(page: Page, tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    planning = page.get_by_role("region", name="Plan the targets")
+    planning.get_by_label("Targets file to upload (CSV)").set_input_files(str(path))
+    planning.get_by_role("button", name="Check the file").click()
+
+
+def member_targets(page: Page, goal_id: int, interval_id: int) -> dict[str, str]:
+    data = api(page, f"/goals/{goal_id}/intervals/{interval_id}/allocations")
+    return {a["user_id"]: a["target"] for a in data["allocations"]}
+
+
+def test_csv_download_then_upload_with_a_preview_then_import(page: Page, tmp_path: Path) -> None:
+    sign_in(page, "Norbert Nord")
+    goal = create_goal(page, "North targets by file", split_by_team_members=True)
+    interval = api(page, f"/goals/{goal['id']}/intervals")[0]
+    distribute_equally(page, goal["id"], interval["id"])
+    page.goto(f"/goals/{goal['id']}")
+    open_goal_page(page)
+    planning = page.get_by_role("region", name="Plan the targets")
+    with page.expect_download() as download:
+        planning.get_by_role("link", name="Download the targets (CSV)").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert download.value.suggested_filename == f"goal-{goal['id']}-targets.csv"
+    lines = text.splitlines()
+    assert lines[0] == "interval_start,user_id,target"
+    start = interval["start_date"]
+    assert f"{start},acme-rep-anna,250.00" in lines
+
+    edited = [
+        line.replace(",250.00", ",300.00")
+        if line.startswith(f"{start},acme-rep-anna")
+        else line.replace(",250.00", ",200.00")
+        if line.startswith(f"{start},acme-rep-bernd")
+        else line
+        for line in lines
+    ]
+    csv_upload(page, tmp_path, "edited.csv", "\n".join(edited) + "\n")
+    changes = planning.locator("#csv-changes")
+    expect(changes.locator("tbody tr")).to_have_count(2)
+    expect(changes).to_contain_text("Anna Albers")
+    expect(changes).to_contain_text("Bernd Becker")
+    expect(changes.locator("tbody tr", has_text="Anna Albers")).to_contain_text("300.00 EUR")
+    expect(planning.locator("#csv-summary")).to_contain_text("2 values change")
+    # A dry run wrote nothing.
+    assert member_targets(page, goal["id"], interval["id"])["acme-rep-anna"] == "250.00"
+    assert_accessible(page, "goal-csv-preview")
+    # The screenshot docs/screenshots/planning.png is copied from.
+    planning.screenshot(path=str(SCREENSHOTS / "goal-planning.png"))
+
+    planning.get_by_role("button", name="Import").click()
+    expect(page.locator("#goal-status")).to_have_text("Imported the file: 2 values changed.")
+    targets = member_targets(page, goal["id"], interval["id"])
+    assert (targets["acme-rep-anna"], targets["acme-rep-bernd"]) == ("300.00", "200.00")
+    first = month_label(start)
+    expect(page.get_by_label(f"Target of Anna Albers, {first}")).to_have_value("300.00")
+
+    # Above the interval's aim: the 409 asks first; confirmed, the preview shows the cascade.
+    csv_upload(
+        page, tmp_path, "more.csv", f"interval_start,user_id,target\n{start},acme-rep-anna,900.00\n"
+    )
+    dialog = page.get_by_role("dialog", name="This exceeds the aim")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Update the aim").click()
+    expect(changes).to_contain_text("The interval")
+    assert member_targets(page, goal["id"], interval["id"])["acme-rep-anna"] == "300.00"
+    planning.get_by_role("button", name="Import").click()
+    expect(page.locator("#goal-status")).to_contain_text("Imported the file:")
+    assert member_targets(page, goal["id"], interval["id"])["acme-rep-anna"] == "900.00"
+
+
+def test_a_malformed_csv_shows_its_row_errors_and_writes_nothing(
+    page: Page, tmp_path: Path
+) -> None:
+    sign_in(page, "Norbert Nord")
+    goal = create_goal(page, "North file with mistakes", split_by_team_members=True)
+    interval = api(page, f"/goals/{goal['id']}/intervals")[0]
+    distribute_equally(page, goal["id"], interval["id"])
+    page.goto(f"/goals/{goal['id']}")
+    open_goal_page(page)
+    start = interval["start_date"]
+    csv_upload(
+        page,
+        tmp_path,
+        "broken.csv",
+        "interval_start,user_id,target\n"
+        f"{start},acme-rep-anna,260.00\n"
+        "2001-01-15,acme-rep-bernd,10.00\n"
+        f"{start},acme-rep-clara,12.345\n",
+    )
+    errors = page.locator("#csv-errors")
+    expect(errors).to_be_visible()
+    third = errors.locator("tbody tr", has=page.locator("td", has_text=re.compile(r"^3$")))
+    expect(third).to_contain_text("interval_start")
+    fourth = errors.locator("tbody tr", has=page.locator("td", has_text=re.compile(r"^4$")))
+    expect(fourth).to_contain_text("target")
+    expect(
+        page.get_by_role("region", name="Plan the targets").get_by_role("alert")
+    ).to_contain_text("The file was not imported")
+    expect(page.get_by_role("button", name="Import")).to_be_hidden()
+    assert member_targets(page, goal["id"], interval["id"])["acme-rep-anna"] == "250.00"
+    assert_accessible(page, "goal-csv-errors")
+
+
+def test_shortfall_policy_saved_through_the_form(page: Page) -> None:
+    sign_in(page, "Norbert Nord")
+    goal = create_goal(page, "North carry-forward")
+    open_form(page, f"/goals/{goal['id']}/edit")
+    policy = page.get_by_label("When an interval ends below its aim")
+    expect(policy).to_have_value("none")
+    policy.select_option("spread_remaining")
+    page.get_by_role("button", name="Save changes").click()
+    open_goal_page(page)
+    assert api(page, f"/goals/{goal['id']}")["shortfall_policy"] == "spread_remaining"
+    expect(page.get_by_test_id("setting-shortfall")).to_have_text(
+        "Spread over the remaining intervals"
+    )
+    open_form(page, f"/goals/{goal['id']}/edit")
+    expect(page.get_by_label("When an interval ends below its aim")).to_have_value(
+        "spread_remaining"
+    )
+    # Activities have no shortfall to carry: the field is not offered.
+    open_form(page, "/goals/new")
+    page.get_by_role("radio", name="Activities").check()
+    expect(page.get_by_label("When an interval ends below its aim")).to_be_hidden()
+
+
+def test_breakdown_shows_names(page: Page) -> None:
+    sign_in(page, "Norbert Nord")
+    goal = goal_named(page, "North revenue this quarter")
+    page.goto(f"/goals/{goal['id']}")
+    open_goal_page(page)
+    page.get_by_role("link", name="Breakdown").click()
+    section = page.get_by_role("region", name="Breakdown")
+    expect(section.locator("#breakdown")).to_have_attribute("data-ready", "true")
+    expect(section.get_by_label("By")).to_have_value("brand")
+    table = section.locator("#breakdown-period")
+    data = api(page, f"/goals/{goal['id']}/breakdown?by=brand")
+    ids = [r["id"] for r in data["period"]["rows"]]
+    assert ids, "the demo has sales by brand"
+    expect(table.locator("tbody tr")).to_have_count(len(ids))
+    names = table.locator("tbody th").all_inner_texts()
+    assert not any(n.startswith("brand-") for n in names), names
+    assert "Bosch" in names
+    expect(table.locator("tbody tr").first).to_have_attribute("data-id", ids[0])
+    section.get_by_label("By").select_option("customer")
+    expect(table.locator("tbody th").first).not_to_have_text(re.compile("^cust-"))
+    expect(table.locator("tbody tr").first).to_have_attribute(
+        "data-id",
+        api(page, f"/goals/{goal['id']}/breakdown?by=customer")["period"]["rows"][0]["id"],
+    )
+    assert_accessible(page, "goal-breakdown")
+
+
+def test_leaderboard_order_comes_from_the_endpoint(page: Page) -> None:
+    sign_in(page, "Norbert Nord")
+    goal = goal_named(page, "North revenue this quarter")
+    page.goto(f"/goals/{goal['id']}")
+    open_goal_page(page)
+    board = api(page, f"/goals/{goal['id']}/leaderboard")
+    rows = page.get_by_role("region", name="Leaderboard").locator("tbody tr")
+    expect(rows).to_have_count(len(board["members"]))
+    assert [r.get_attribute("data-user-id") for r in rows.all()] == [
+        m["user_id"] for m in board["members"]
+    ]
+    ranks = [str(m["rank"]) if m["rank"] is not None else "—" for m in board["members"]]
+    assert [r.locator("td").first.inner_text() for r in rows.all()] == ranks
+    expect(rows.first.locator("th")).not_to_have_text(re.compile("^acme-"))
+
+    # Ranked over one interval: the endpoint's interval_id.
+    interval = api(page, f"/goals/{goal['id']}/intervals")[0]
+    section = page.get_by_role("region", name="Leaderboard")
+    section.get_by_label("Ranked over").select_option(month_label(interval["start_date"]))
+    expect(section.locator("#leaderboard")).to_have_attribute("data-scope", str(interval["id"]))
+    board = api(page, f"/goals/{goal['id']}/leaderboard?interval_id={interval['id']}")
+    assert [r.get_attribute("data-user-id") for r in rows.all()] == [
+        m["user_id"] for m in board["members"]
+    ]
+    targets = [r.locator("td").nth(1).inner_text() for r in rows.all()]
+    assert targets == [
+        f"{float(m['target']):,.2f} EUR" if m["target"] is not None else "—"
+        for m in board["members"]
+    ]
+
+
+def test_count_figures_are_whole_numbers(page: Page) -> None:
+    sign_in(page, "Alice Admin")
+    page.goto("/goals/dashboard")
+    team = page.get_by_role("region", name="Team goals")
+    expect(team.locator("goals-widget")).to_have_attribute("data-ready", "true")
+    card = team.get_by_role("article", name="Confirmed web and shop orders this month")
+    for figure in ("target", "actual", "forecast"):
+        expect(card.get_by_test_id(figure)).to_have_text(re.compile(r"^(\d{1,3}(,\d{3})*|—)$"))
+    expect(card.get_by_role("progressbar")).to_have_attribute(
+        "aria-valuetext", re.compile(r"^\d+ of \d+")
+    )
+    goal = goal_named(page, "Confirmed web and shop orders this month")
+    page.goto(f"/goals/{goal['id']}")
+    open_goal_page(page)
+    progress = page.get_by_role("region", name="Progress")
+    for figure in ("target", "actual", "expected", "forecast"):
+        expect(progress.get_by_test_id(figure)).to_have_text(re.compile(r"^(\d{1,3}(,\d{3})*|—)$"))
+    # The one formatting rule every page uses (api.js fmt): counts and quantities whole, rounded
+    # half away from zero; money with 2 decimals and the currency; rates (daily targets) as given.
+    shown = page.evaluate(
+        """async () => {
+            const { fmt, fmtNumber } = await import("/goals/static/goals/api.js");
+            return [fmt("36.67", "count"), fmt("36.5", "count"), fmt("-2.5", "count"),
+                    fmt("1234.49", "quantity"), fmt("1234.5", "net"), fmtNumber("1.25")];
+        }"""
+    )
+    assert shown == ["37", "37", "-3", "1,234", "1,234.50 EUR", "1.25"]
+
+
 PAGES = [
     ("list", "/goals/"),
     ("create", "/goals/new"),
@@ -653,11 +1018,9 @@ def test_accessibility_of_each_page(page: Page, name: str, path: str) -> None:
     page.wait_for_load_state("networkidle")
     if name == "create":
         page.get_by_role("radio", name="Sales").check()
-        page.wait_for_load_state("networkidle")
-    results = Axe().run(page)
-    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    shoot(page, f"a11y-{name}")
-    assert not serious, results.generate_report()
+    if name == "goal":
+        expect(page.locator("#breakdown")).to_have_attribute("data-ready", "true")
+    assert_accessible(page, name)
 
 
 def test_api_docs_render_offline(page: Page, base_url: str) -> None:

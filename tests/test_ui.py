@@ -14,6 +14,8 @@ import pytest
 from conftest import FakeHost, _reset, make_app
 from flask import Flask
 
+from flask_wiseparts_goals.domain.distribution import INTERVAL_STRATEGIES, SHORTFALL_POLICIES
+
 PACKAGE = Path(__file__).resolve().parent.parent / "flask_wiseparts_goals"
 LAYOUT = """<!doctype html><html lang="en"><head><title>{% block title %}{% endblock %} · Host</title></head>
 <body><header>HOST LAYOUT</header><main>{% block content %}{% endblock %}</main></body></html>"""
@@ -94,6 +96,55 @@ def test_a_goal_page_and_its_edit_form(app):
         assert response.status_code == 200, path
         assert f'data-goal-id="{goal["id"]}"' in response.get_data(as_text=True)
     assert page(app, "/goals/01").status_code == 404
+
+
+def test_the_goal_page_has_the_planning_and_breakdown_parts(app):
+    """goal.js fills these by id (a host overriding goal.html keeps them, docs/ui.md): the
+    seasonal split, the CSV download and upload, the leaderboard and the breakdown."""
+    client = app.test_client()
+    goal = client.post(
+        "/api/goals/goals",
+        json={
+            "category": "sales",
+            "description": "Q1",
+            "start_date": "2026-01-01",
+            "end_date": "2026-03-31",
+            "metric": "net",
+            "aim": "10",
+            "team_id": "team-a",
+            "split_into_subperiods": True,
+        },
+        headers={"X-User": "admin"},
+    ).json
+    html = page(app, f"/goals/{goal['id']}").get_data(as_text=True)
+    for element_id in (
+        "planning-section",
+        "season-form",
+        "season-strategy",
+        "season-weights",
+        "csv-download",
+        "csv-form",
+        "csv-file",
+        "csv-import",
+        "leaderboard-section",
+        "breakdown-section",
+        "breakdown-by",
+        "breakdown-compare",
+    ):
+        assert f'id="{element_id}"' in html, element_id
+    assert re.search(r'<a href="#breakdown-section"[^>]*>Breakdown</a>', html)
+    # Every strategy the API takes is offered, and none it does not.
+    offered = re.findall(
+        r'<option value="(\w+)"', html.split('id="season-strategy"')[1].split("</select>")[0]
+    )
+    assert offered == list(INTERVAL_STRATEGIES)
+
+
+def test_the_form_offers_every_shortfall_policy(app):
+    html = page(app, "/goals/new").get_data(as_text=True)
+    select = html.split('id="shortfall_policy"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="(\w+)"', select) == list(SHORTFALL_POLICIES)
+    assert 'aria-describedby="shortfall-hint"' in html
 
 
 def test_anonymous_callers_get_the_hosts_401(app):

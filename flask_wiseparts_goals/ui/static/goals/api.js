@@ -26,8 +26,11 @@ export class ApiError extends Error {
   }
 }
 
-/** One API call; never throws on an HTTP status. Resolves to {status, ok, data, etag, headers}. */
-export async function call(method, path, { body, ifMatch, query } = {}) {
+/**
+ * One API call; never throws on an HTTP status. Resolves to {status, ok, data, etag, headers}.
+ * ``body`` is sent as JSON; ``text`` (with ``contentType``, e.g. "text/csv") is sent as it is.
+ */
+export async function call(method, path, { body, text: raw, contentType, ifMatch, query } = {}) {
   const url = new URL(API + path, window.location.origin);
   for (const [key, value] of Object.entries(query || {})) {
     if (Array.isArray(value)) value.forEach((v) => url.searchParams.append(key, v));
@@ -35,10 +38,11 @@ export async function call(method, path, { body, ifMatch, query } = {}) {
   }
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (raw !== undefined) headers["Content-Type"] = contentType;
   if (ifMatch) headers["If-Match"] = ifMatch;
   const response = await fetch(url, {
     method, headers, credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
   let data = null;
@@ -60,14 +64,16 @@ export async function get(path, query) {
 /**
  * A write. A 409 is shown in the confirmation dialog (current aim → proposed total, the
  * intervals that change, or the values a rebuild removes); confirming sends the same request
- * again with ?confirm=true. Resolves to the response, or null when the user cancels.
+ * again with ?confirm=true (the response then says ``confirmed: true``). Resolves to the
+ * response, or null when the user cancels. ``text``/``contentType``: a body that is not JSON.
  */
-export async function write(method, path, body, { ifMatch, query, metric } = {}) {
-  let response = await call(method, path, { body, ifMatch, query });
+export async function write(method, path, body, { ifMatch, query, metric, text, contentType } = {}) {
+  let response = await call(method, path, { body, text, contentType, ifMatch, query });
   if (response.status === 409) {
     const confirmed = await confirmDialog(conflictContent(response.data, metric));
     if (!confirmed) return null;
-    response = await call(method, path, { body, ifMatch, query: { ...query, confirm: "true" } });
+    response = await call(method, path, { body, text, contentType, ifMatch, query: { ...query, confirm: "true" } });
+    response.confirmed = true;
   }
   if (!response.ok) throw new ApiError(response);
   return response;
@@ -149,6 +155,8 @@ export function teamName(id) {
 // -- formatting -------------------------------------------------------------------------------
 
 const MONEY = new Set(["net", "gross", "margin"]);
+/** Metrics counted in whole units: their figures (targets, actuals, forecasts) show whole. */
+const WHOLE = new Set(["count", "quantity"]);
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** The one date format: "5 Jan 2026". */
@@ -183,9 +191,29 @@ export function fmtNumber(value) {
   return group(whole) + (kept ? `.${kept}` : "");
 }
 
-/** A figure in the metric's unit: money with 2 decimals and the currency, counts whole. */
+/** A decimal string rounded half away from zero to a whole number ("36.67" → "37"). */
+export function roundWhole(value) {
+  const text = String(value).trim();
+  const negative = text.startsWith("-");
+  const [whole, fraction = ""] = text.replace(/^[-+]/, "").split(".");
+  let units = BigInt(whole || "0");
+  if (fraction[0] >= "5") units += 1n;
+  return units === 0n ? "0" : `${negative ? "-" : ""}${units}`;
+}
+
+/** Whether a metric's figures are whole numbers (count, quantity). */
+export function isWhole(metric) {
+  return WHOLE.has(metric);
+}
+
+/**
+ * A figure in the metric's unit: money with 2 decimals and the currency, counts and quantities
+ * as whole numbers (a forecast of 36.67 visits reads "37"). A rate such as a daily target is
+ * not a count: show it with fmtNumber.
+ */
 export function fmt(value, metric) {
   if (value === null || value === undefined || value === "") return "—";
+  if (WHOLE.has(metric)) return group(roundWhole(value));
   if (!MONEY.has(metric)) return fmtNumber(value);
   const [whole, fraction = ""] = String(value).split(".");
   const cents = (fraction + "00").slice(0, 2);
@@ -313,8 +341,14 @@ export function markField(input, message) {
   note.dataset.messages = JSON.stringify(messages);
   note.textContent = messages.join(" ");
   input.setAttribute("aria-invalid", "true");
+  describeBy(input, note);
+}
+
+/** Let ``note`` (an element with an id) describe ``input`` for screen readers, once. */
+export function describeBy(input, note) {
+  if (!input) return;
   const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
-  if (!described.includes(id)) input.setAttribute("aria-describedby", [...described, id].join(" "));
+  if (!described.includes(note.id)) input.setAttribute("aria-describedby", [...described, note.id].join(" "));
 }
 
 export function clearFieldErrors(root) {

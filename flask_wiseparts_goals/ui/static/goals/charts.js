@@ -1,6 +1,6 @@
 // Labelled progress bars, figure lists, the pace chart (with axes) and the per-interval bar
 // chart against the target line. Inline SVG, no library.
-import { el, fmt, fmtDate, intervalLabel, percent, statusOf } from "./api.js";
+import { el, fmt, fmtDate, intervalLabel, isWhole, percent, statusOf } from "./api.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const num = (value) => (value === null || value === undefined ? null : Number(value));
@@ -51,11 +51,12 @@ export function figureList(figures, metric, { expected = false } = {}) {
   );
 }
 
-function niceMax(value) {
-  if (!(value > 0)) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
+/** The top of the value axis; for a whole-number metric its middle tick is whole too. */
+function niceMax(value, metric) {
+  const power = value > 0 ? 10 ** Math.floor(Math.log10(value)) : 1;
   const steps = [1, 2, 2.5, 5, 10];
-  return steps.map((s) => s * power).find((s) => s >= value) || value;
+  const top = value > 0 ? steps.map((s) => s * power).find((s) => s >= value) || value : 1;
+  return isWhole(metric) && !Number.isInteger(top / 2) ? 2 * Math.ceil(top / 2) : top;
 }
 
 function shortNumber(value) {
@@ -111,7 +112,7 @@ export function paceChart({ period, intervals = null, metric, title }) {
     if (period.actual !== null && period.business_days_elapsed > 0) actual.push([period.business_days_elapsed, num(period.actual)]);
   }
   const forecast = num(period.forecast);
-  const yMax = niceMax(Math.max(...pace.map((p) => p[1]), ...actual.map((p) => p[1]), forecast || 0));
+  const yMax = niceMax(Math.max(...pace.map((p) => p[1]), ...actual.map((p) => p[1]), forecast || 0), metric);
   const X = (x) => (box.left + ((box.right - box.left) * x) / total).toFixed(1);
   const Y = (y) => (box.bottom - ((box.bottom - box.top) * y) / yMax).toFixed(1);
   const line = (points) => points.map(([x, y]) => `${X(x)},${Y(y)}`).join(" ");
@@ -148,7 +149,7 @@ export function intervalChart(intervals, metric, title) {
   const width = Math.max(320, 70 * intervals.length + 60);
   const height = 190;
   const box = { left: 48, right: width - 10, top: 24, bottom: height - 30 };
-  const yMax = niceMax(Math.max(...intervals.map((i) => Math.max(num(i.target) || 0, num(i.actual) || 0)), 0));
+  const yMax = niceMax(Math.max(...intervals.map((i) => Math.max(num(i.target) || 0, num(i.actual) || 0)), 0), metric);
   const slot = (box.right - box.left) / Math.max(intervals.length, 1);
   const Y = (y) => box.bottom - ((box.bottom - box.top) * y) / yMax;
   const summary = intervals.map((i) => `${intervalLabel(i.start_date, i.end_date)}: ${i.business_days_elapsed ? fmt(i.actual, metric) : "not started"} of ${fmt(i.target, metric)}`).join("; ");

@@ -72,6 +72,7 @@ function selectCategory(value, filters = {}) {
   $("stretch-field").hidden = !c.aim_editable;
   $("aim-hint").hidden = c.aim_editable;
   $("activity-options").hidden = !activity;
+  $("shortfall-field").hidden = activity;  // an activity goal's aims follow its targets
   return renderFilters(c.filters, filters);
 }
 
@@ -195,6 +196,7 @@ function payload() {
     data.aim = $("aim").value.trim() || null;
     data.stretch_aim = $("stretch_aim").value.trim() || null;
   }
+  if (!activity) data.shortfall_policy = $("shortfall_policy").value;
   if (activity) {
     data.goal_mode = document.querySelector('input[name="goal_mode"]:checked').value;
     data.daily_target = data.goal_mode === "per_business_day" ? $("daily_target").value.trim() || null : null;
@@ -317,6 +319,7 @@ async function fillFromGoal(goal) {
   team.value = goal.team_id || "";
   $("split_into_subperiods").checked = goal.split_into_subperiods;
   $("split_by_team_members").checked = goal.split_by_team_members;
+  $("shortfall_policy").value = goal.shortfall_policy || "none";
   if (goal.category === "activities") {
     $(goal.goal_mode === "per_business_day" ? "mode-per-day" : "mode-total").checked = true;
     $("daily_target").value = inputValue(goal.daily_target, "count");

@@ -1,10 +1,11 @@
 // One goal: its settings, the interval × member grid (editable only with the permissions the
-// API reports), distribute / copy / save with the exceed confirmation, its progress, charts
-// and leaderboard. A rejected value stays in its cell with the error next to it.
+// API reports), distribute / copy / save with the exceed confirmation, planning (the seasonal
+// split of the aim, CSV export and import with a preview), its progress, charts, leaderboard
+// and breakdown. A rejected value stays in its cell with the error next to it.
 import {
-  ApiError, CATEGORY, METRIC, RECURRENCE, UI, call, clearError, clearFieldErrors, confirmDialog, el, fmt,
-  fmtDate, get, humanize, inputValue, intervalLabel, loadNames, markField, nameOf, percent, rangeLabel,
-  showError, statusOf, teamName, write, fieldErrors,
+  API, ApiError, CATEGORY, METRIC, RECURRENCE, UI, call, clearError, clearFieldErrors, confirmDialog, el, fmt,
+  fmtDate, fmtNumber, get, humanize, inputValue, intervalLabel, loadNames, markField, nameOf, percent, rangeLabel,
+  describeBy, showError, statusOf, teamName, write, fieldErrors,
 } from "./api.js";
 import { figureList, intervalChart, paceChart, progressBar } from "./charts.js";
 
@@ -17,8 +18,8 @@ const errorBox = $("goal-error");
 let state = null;
 
 async function load() {
-  const [goal, intervals, progress] = await Promise.all([
-    get(base), get(`${base}/intervals`), call("GET", `${base}/progress`),
+  const [goal, intervals, progress, leaderboard] = await Promise.all([
+    get(base), get(`${base}/intervals`), call("GET", `${base}/progress`), leaderboardCall(),
   ]);
   const allocations = new Map();
   if (goal.data.split_by_team_members) {
@@ -26,12 +27,14 @@ async function load() {
     intervals.data.forEach((i, k) => allocations.set(i.id, { list: responses[k].data.allocations, etag: responses[k].etag }));
   }
   state = {
-    goal: goal.data, goalEtag: goal.etag, intervals: intervals.data, allocations,
+    goal: goal.data, goalEtag: goal.etag, intervals: intervals.data, intervalsEtag: intervals.etag, allocations,
     progress: progress.ok ? progress.data : null,
     progressError: progress.ok ? null : new ApiError(progress),
+    leaderboard: leaderboard.ok ? leaderboard.data : null,
   };
   const users = [...allocations.values()].flatMap((a) => a.list.map((x) => x.user_id));
   if (state.progress) users.push(...state.progress.period.members.map((m) => m.user_id));
+  if (state.leaderboard) users.push(...state.leaderboard.members.map((m) => m.user_id));
   await Promise.all([loadNames("user", users), loadNames("team", [goal.data.team_id]), loadFilterNames(goal.data.filters || {})]);
   render();
 }
@@ -72,6 +75,7 @@ function render() {
   $("delete-goal").hidden = !goal.permissions.delete;
   renderSettings();
   renderGrid();
+  renderPlanning();
   renderProgress();
 }
 
@@ -85,7 +89,8 @@ function renderSettings() {
     ["Aim", f(goal.aim)],
   ];
   if (goal.stretch_aim) rows.push(["Stretch aim", f(goal.stretch_aim)]);
-  if (goal.goal_mode) rows.push(["Goal mode", goal.goal_mode === "per_business_day" ? `Per business day (${fmt(goal.daily_target, "count")} a day)` : "Total for the period"]);
+  if (goal.goal_mode) rows.push(["Goal mode", goal.goal_mode === "per_business_day" ? `Per business day (${fmtNumber(goal.daily_target)} a day)` : "Total for the period"]);
+  if (!isActivity()) rows.push(["Shortfall", SHORTFALL[goal.shortfall_policy] || humanize(goal.shortfall_policy || "none")]);
   if (goal.recurrence) rows.push(["Recurs", (RECURRENCE[goal.recurrence] || humanize(goal.recurrence)) + (goal.recurring_until ? ` until ${fmtDate(goal.recurring_until)}` : "")]);
   if (goal.source_goal_id) rows.push(["Cloned from", el("a", { href: `${UI}/${goal.source_goal_id}` }, "the previous period's goal")]);
   const filters = Object.entries(goal.filters || {});
@@ -93,6 +98,13 @@ function renderSettings() {
   $("goal-settings").replaceChildren(...rows.flatMap(([term, value]) =>
     [el("dt", {}, term), el("dd", { "data-testid": `setting-${term.toLowerCase().replace(/ /g, "-")}` }, value)]));
 }
+
+/** What ``shortfall_policy`` means, as the goal page says it (the form offers the same). */
+const SHORTFALL = {
+  none: "Not carried over",
+  next_interval: "Added to the next interval",
+  spread_remaining: "Spread over the remaining intervals",
+};
 
 function describeFilter(name, value) {
   if (value === true) return "yes";
@@ -156,9 +168,12 @@ function intervalRow(interval, people) {
           "aria-label": `Copy ${name}'s ${label} value to the others`,
           onclick: () => run(() => copyMember(interval, userId, label, name)),
         }, copyIcon()))
-      : el("span", {}, perDay() ? fmt(allocation.daily_target, "count") : f(allocation.target));
+      : el("span", {}, perDay() ? fmtNumber(allocation.daily_target) : f(allocation.target));
+    const original = originalNote(allocation.original_target, allocation.target, `original-${interval.id}-${userId}`);
+    if (original && canAllocate()) describeBy(value.querySelector("input"), original);
     return el("td", { class: "num member" }, value,
       perDay() ? el("small", { class: "muted" }, `= ${f(allocation.effective_target)}`) : null,
+      original,
       started && member && member.actual !== null ? el("small", { class: "muted" }, `actual ${f(member.actual)}`) : null);
   });
   return el("tr", { "data-interval-id": interval.id },
@@ -194,16 +209,26 @@ function rowButtons(interval, label) {
 function ownValueCell(interval, label) {
   // Sales/orders: the interval aim. Activities without member split: the target (or daily
   // target). Activities split by members: the sum of the members, read-only.
-  if (isActivity() && split()) return el("td", { class: "num", "data-testid": "interval-aim" }, f(interval.aim));
+  // Beside the aim: what it was when the interval started, when it has changed since.
+  const original = originalNote(interval.original_aim, interval.aim, `original-${interval.id}`);
+  if (isActivity() && split()) return el("td", { class: "num", "data-testid": "interval-aim" }, f(interval.aim), original);
   const field = isActivity() && perDay() ? "daily_target" : "aim";
   const shown = inputValue(interval[field], field === "daily_target" ? "count" : metric());
-  if (!canUpdate()) return el("td", { class: "num" }, field === "daily_target" ? fmt(interval[field], "count") : f(interval[field]));
+  const daily = field === "daily_target" ? el("small", { class: "muted" }, `= ${f(interval.aim)}`) : null;
+  if (!canUpdate()) return el("td", { class: "num" }, field === "daily_target" ? fmtNumber(interval[field]) : f(interval[field]), daily, original);
   const input = el("input", {
     inputmode: "decimal", autocomplete: "off", value: shown, "data-field": field, id: `own-${interval.id}`,
     "data-original": shown, "aria-label": `${field === "aim" ? (isActivity() ? "Target" : "Aim") : "Daily target"}, ${label}`,
   });
-  return el("td", { class: "num" }, el("div", { class: "cell" }, input),
-    field === "daily_target" ? el("small", { class: "muted" }, `= ${f(interval.aim)}`) : null);
+  if (original) describeBy(input, original);
+  return el("td", { class: "num" }, el("div", { class: "cell" }, input), daily, original);
+}
+
+/** "(originally 1,000)" when the value changed since its interval started, else null. */
+function originalNote(original, current, id) {
+  if (original === null || original === undefined || current === null || current === undefined) return null;
+  if (Number(original) === Number(current)) return null;
+  return el("small", { class: "original", id, "data-testid": "original" }, `(originally ${f(original)})`);
 }
 
 function copyIcon() {
@@ -222,12 +247,14 @@ function copyIcon() {
 
 // -- writes -------------------------------------------------------------------------------------
 
-/** An error the API gave for values typed in the grid: shown next to the inputs, kept. */
+/** An error the API gave for values typed in the grid (or a planning field): shown next to
+ * the inputs, which keep what was typed. */
 class CellError extends Error {
-  constructor(error, inputs) {
+  constructor(error, inputs, banner = "A value was not saved: see the marked cell.") {
     super(error.message);
     this.apiError = error;
     this.inputs = inputs;  // error path → input
+    this.banner = banner;
   }
 }
 
@@ -321,7 +348,7 @@ $("delete-goal").addEventListener("click", async () => {
  * the API's reason, and nothing is reloaded over it. */
 async function run(action) {
   clearError(errorBox);
-  clearFieldErrors($("interval-grid"));
+  clearFieldErrors($("goal-root"));
   say("Working…");
   let message = "Cancelled: nothing was changed.";
   try {
@@ -331,12 +358,12 @@ async function run(action) {
       const loose = [];
       for (const [path, text] of fieldErrors(error.apiError)) {
         const input = error.inputs(path);
-        if (input) markField(input, text);
+        if (input) markField(input, weightMessage(path, text));
         else loose.push(text);
       }
       say("");
-      showError(errorBox, { message: "A value was not saved: see the marked cell." }, loose);
-      document.querySelector("#interval-grid [aria-invalid='true']")?.focus();
+      showError(errorBox, { message: error.banner }, loose);
+      document.querySelector("#goal-root [aria-invalid='true']")?.focus();
       return;
     }
     say("");
@@ -348,6 +375,12 @@ async function run(action) {
     showError(errorBox, error);
   }
   if (errorBox.hidden) say(message);
+}
+
+/** "weights.2: Enter a number" → "Weight 3: Enter a number" (the list is one input). */
+function weightMessage(path, text) {
+  const match = /^weights\.(\d+)/.exec(path);
+  return match ? `Weight ${Number(match[1]) + 1}: ${text}` : text;
 }
 
 function say(message) {
@@ -375,29 +408,323 @@ function renderProgress() {
   ];
   if (progress.actuals_note || progress.actuals_error) parts.push(el("p", { class: "note" }, progress.actuals_note || progress.actuals_error));
   target.replaceChildren(...parts);
-  renderLeaderboard(period);
+  renderLeaderboard();
 }
 
-function renderLeaderboard(period) {
-  const rows = (period.members || []).filter((m) => m.counted);
-  $("leaderboard-section").hidden = rows.length < 2;
-  if (rows.length < 2) return;
-  const key = (m) => (m.achievement_percent !== null ? Number(m.achievement_percent) : Number(m.actual || 0) / 1e12);
-  rows.sort((a, b) => key(b) - key(a) || Number(b.actual || 0) - Number(a.actual || 0));
-  const started = statusOf(period).key !== "not_started";
-  $("leaderboard").replaceChildren(el("table", { class: "data" },
-    el("caption", { class: "visually-hidden" }, "Members ranked by achievement"),
-    el("thead", {}, el("tr", {},
-      ...["Rank", "Member", "Target", "Actual", "Achievement"].map((h, i) => el("th", { scope: "col", class: i > 1 ? "num" : null }, h)))),
-    el("tbody", {}, ...rows.map((m, i) => el("tr", {},
-      el("td", {}, String(i + 1)), el("td", {}, userName(m.user_id)),
-      el("td", { class: "num" }, f(m.target)), el("td", { class: "num" }, started ? f(m.actual) : "—"),
-      el("td", { class: "num" }, started && m.target !== null && Number(m.target) !== 0 ? percent(m.achievement_percent) : "—"))))));
+/** The leaderboard over the whole goal or the interval chosen in "Ranked over". */
+function leaderboardCall() {
+  return call("GET", `${base}/leaderboard`, { query: { interval_id: $("leaderboard-scope").value || undefined } });
 }
+
+/** The members ranked by the API (GET /goals/{id}/leaderboard: achievement %, then actual). */
+function renderLeaderboard() {
+  const scope = $("leaderboard-scope");
+  const chosen = scope.value;
+  scope.replaceChildren(el("option", { value: "" }, "The whole goal"),
+    ...state.intervals.map((i) => el("option", { value: String(i.id) }, intervalLabel(i.start_date, i.end_date))));
+  scope.value = state.intervals.some((i) => String(i.id) === chosen) ? chosen : "";
+  $("leaderboard-scope-field").hidden = state.intervals.length < 2;
+  const board = state.leaderboard;
+  const members = board ? board.members : [];
+  const counted = members.filter((m) => m.rank !== null);
+  // Hidden with fewer than two to rank, unless an interval was chosen (keep the way back).
+  $("leaderboard-section").hidden = counted.length < 2 && !scope.value;
+  if (counted.length < 2) {
+    $("leaderboard").replaceChildren(el("p", { class: "muted" }, "Fewer than two members to rank here."));
+    return;
+  }
+  const started = board.start_date <= board.as_of;
+  const cell = (value) => el("td", { class: "num" }, value);
+  $("leaderboard").replaceChildren(el("table", { class: "data", id: "leaderboard-table" },
+    el("caption", { class: "visually-hidden" }, "Members ranked by achievement, then actual"),
+    el("thead", {}, el("tr", {},
+      ...["Rank", "Member", "Target", "Actual", "Forecast", "Achievement", "Status"].map((h, i) =>
+        el("th", { scope: "col", class: i > 1 && i < 6 ? "num" : null }, h)))),
+    el("tbody", {}, ...members.map((m) => {
+      const shown = started ? statusOf(m) : { key: "not_started", label: "Not started" };
+      return el("tr", { "data-user-id": m.user_id },
+        el("td", {}, m.rank === null ? "—" : String(m.rank)),
+        el("th", { scope: "row" }, userName(m.user_id), m.counted ? null : el("small", {}, " (left the team)")),
+        cell(f(m.target)),
+        cell(started ? f(m.actual) : "—"),
+        cell(started ? f(m.forecast) : "—"),
+        cell(started && shown.key !== "none" ? percent(m.achievement_percent) : "—"),
+        el("td", {}, el("span", { class: `badge status-${shown.key}` }, shown.label)));
+    }))));
+}
+
+// -- planning: the seasonal split of the aim, CSV export and import -------------------------
+
+const STRATEGY_HINT = {
+  equal: "Every interval gets the same share (the rest one step each to the first intervals).",
+  previous_year: "Last year's actuals of the same days set each interval's share; without any, the aim is split equally.",
+  profile: "Each interval's share follows its weight: 1, 1, 2 gives the last interval half of the aim.",
+};
+
+function renderPlanning() {
+  const seasonal = !isActivity() && canUpdate() && state.intervals.length > 1;
+  $("season-form").hidden = !seasonal;
+  $("csv-form").hidden = !canAllocate();
+  $("csv-download").href = `${API}${base}/targets.csv`;
+  $("csv-hint").hidden = !canAllocate();
+  // Readers may download; planning controls only for those who may change targets.
+  $("planning-section").hidden = false;
+  const labels = state.intervals.map((i) => intervalLabel(i.start_date, i.end_date));
+  $("season-weights-hint").textContent =
+    `${state.intervals.length} numbers for ${labels[0]} to ${labels[labels.length - 1]}, separated by spaces, commas or ` +
+    "semicolons, e.g. 8, 7, 9 or percentages; only their ratios count. Use a point for decimals (9.5).";
+  syncStrategy();
+}
+
+function syncStrategy() {
+  const strategy = $("season-strategy").value;
+  $("season-weights-field").hidden = strategy !== "profile";
+  $("season-strategy-hint").textContent = STRATEGY_HINT[strategy];
+}
+
+/** "8, 7; 9.5" → ["8", "7", "9.5"]: what the manager typed, each checked by the API. */
+function typedWeights(text) {
+  return text.trim().split(/[\s;,]+/).filter(Boolean);
+}
+
+async function spreadAim() {
+  const strategy = $("season-strategy").value;
+  const body = { strategy };
+  if (strategy === "profile") body.weights = typedWeights($("season-weights").value);
+  let response;
+  try {
+    response = await write("POST", `${base}/intervals/distribute`, body, { ifMatch: state.intervalsEtag, metric: metric() });
+  } catch (error) {
+    if (error.status === 422) {
+      throw new CellError(error, (path) => (path.startsWith("weights") ? $("season-weights") : path === "strategy" ? $("season-strategy") : null),
+        "The aim was not spread: see the marked field.");
+    }
+    throw error;
+  }
+  if (!response) return null;
+  const how = { equal: "equally", previous_year: "like the same days last year", profile: "by your weights" }[strategy];
+  const notes = response.data.fell_back_to_equal ? ` ${(response.data.notes || []).join(" ") || "Nothing to weigh by: split equally instead."}` : "";
+  return `Spread the aim over the intervals ${response.data.fell_back_to_equal ? "equally" : how}.${notes}`;
+}
+
+$("leaderboard-scope").addEventListener("change", async () => {
+  const response = await leaderboardCall();
+  state.leaderboard = response.ok ? response.data : null;
+  if (state.leaderboard) await loadNames("user", state.leaderboard.members.map((m) => m.user_id));
+  renderLeaderboard();
+  $("leaderboard").dataset.scope = $("leaderboard-scope").value;
+});
+
+$("season-strategy").addEventListener("change", syncStrategy);
+$("season-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  run(spreadAim);
+});
+
+// The file checked last, its text, and whether the manager confirmed its 409 in the preview.
+let checked = null;
+
+const FIELD = { aim: "Aim", stretch_aim: "Stretch aim", target: "Target", daily_target: "Daily target" };
+const COLUMN = { _row: "The whole row", interval_start: "interval_start", user_id: "user_id", target: "target", daily_target: "daily_target" };
+
+function csvErrors(error) {
+  // errors.csv.<row>.<column>: [messages]; a 415 or a file-level problem: errors.csv: [messages].
+  const found = (error.data && error.data.errors && error.data.errors.csv) || {};
+  if (Array.isArray(found)) return found.map((message) => ({ row: "", column: "", message }));
+  return Object.entries(found).sort(([a], [b]) => Number(a) - Number(b)).flatMap(([row, columns]) =>
+    Object.entries(columns).flatMap(([column, messages]) =>
+      [].concat(messages).map((message) => ({ row, column, message }))));
+}
+
+function csvErrorTable(rows) {
+  return el("table", { class: "data", id: "csv-errors" },
+    el("caption", {}, "Problems in the file (nothing was saved)"),
+    el("thead", {}, el("tr", {}, ...["Row", "Column", "Problem"].map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, ...rows.map((r) => el("tr", {},
+      el("td", {}, r.row), el("td", {}, COLUMN[r.column] ?? r.column), el("td", {}, r.message)))));
+}
+
+function changeTable(changes, caption) {
+  return el("table", { class: "data", id: "csv-changes" },
+    el("caption", {}, caption),
+    el("thead", {}, el("tr", {}, ...["Interval", "Who", "What", "Now", "After the import"].map((h, i) =>
+      el("th", { scope: "col", class: i > 2 ? "num" : null }, h)))),
+    el("tbody", {}, ...changes.map((c) => el("tr", {},
+      el("td", {}, c.interval_start ? intervalLabel(c.interval_start, c.interval_end) : "The goal"),
+      el("td", {}, c.user_id ? userName(c.user_id) : c.interval_start ? "The interval" : "—"),
+      el("td", {}, FIELD[c.field] || humanize(c.field)),
+      el("td", { class: "num" }, c.field === "daily_target" ? fmtNumber(c.old_value) : f(c.old_value)),
+      el("td", { class: "num" }, c.field === "daily_target" ? fmtNumber(c.new_value) : f(c.new_value))))));
+}
+
+function uploadCsv(text, { dryRun, confirm }) {
+  return write("PUT", `${base}/targets.csv`, undefined, {
+    text, contentType: "text/csv", metric: metric(),
+    query: { dry_run: dryRun ? "true" : undefined, confirm: confirm ? "true" : undefined },
+  });
+}
+
+async function checkCsv() {
+  const result = $("csv-result");
+  const file = $("csv-file").files[0];
+  checked = null;
+  $("csv-import").hidden = true;
+  result.replaceChildren();
+  if (!file) {
+    markField($("csv-file"), "Choose the CSV file to upload.");
+    $("csv-file").focus();
+    return;
+  }
+  const text = await file.text();
+  say("Checking the file…");
+  let response;
+  try {
+    response = await uploadCsv(text, { dryRun: true });
+  } catch (error) {
+    say("");
+    const rows = csvErrors(error);
+    result.replaceChildren(
+      el("p", { class: "error", role: "alert" }, error.status === 422 || error.status === 415
+        ? "The file was not imported: correct the rows below and upload it again." : error.message),
+      rows.length ? csvErrorTable(rows) : "");
+    return;
+  }
+  if (!response) {
+    say("Cancelled: nothing was changed.");
+    return;
+  }
+  const { changes, rows } = response.data;
+  checked = { text, confirm: Boolean(response.confirmed), name: file.name };
+  if (!changes.length) {
+    result.replaceChildren(el("p", { id: "csv-summary" }, `${rows} rows read: nothing would change.`));
+    say("");
+    return;
+  }
+  result.replaceChildren(
+    el("p", { id: "csv-summary" }, `${rows} rows read: ${changes.length} ${changes.length === 1 ? "value changes" : "values change"}. Nothing is saved until you import.`),
+    changeTable(changes, `What the import of ${file.name} changes`));
+  $("csv-import").hidden = false;
+  say("");
+}
+
+async function importCsv() {
+  if (!checked) return null;
+  let response;
+  try {
+    response = await uploadCsv(checked.text, { dryRun: false, confirm: checked.confirm });
+  } catch (error) {
+    const rows = csvErrors(error);
+    if (rows.length) $("csv-result").replaceChildren(el("p", { class: "error", role: "alert" }, error.message), csvErrorTable(rows));
+    throw error;
+  }
+  if (!response) return null;
+  const count = response.data.changes.length;
+  checked = null;
+  $("csv-file").value = "";
+  $("csv-import").hidden = true;
+  $("csv-result").replaceChildren();
+  return `Imported the file: ${count} ${count === 1 ? "value" : "values"} changed.`;
+}
+
+$("csv-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  clearFieldErrors($("csv-form"));
+  clearError(errorBox);
+  checkCsv().catch((error) => showError(errorBox, error));
+});
+$("csv-file").addEventListener("change", () => {
+  checked = null;
+  $("csv-import").hidden = true;
+  $("csv-result").replaceChildren();
+  clearFieldErrors($("csv-form"));
+});
+$("csv-import").addEventListener("click", () => run(importCsv));
+
+// -- breakdown: the actual per brand, customer... against an earlier period ------------------
+
+const DIMENSION = {
+  brand: "Brand", brand_family: "Brand family", customer: "Customer", customer_branch: "Customer branch",
+  wholesaler_branch: "Wholesaler branch", activity_type: "Activity type", channel: "Channel",
+};
+const NAMED = new Set(["brand", "brand_family", "customer", "customer_branch", "wholesaler_branch", "activity_type"]);
+let breakdownRequest = 0;
+
+async function setUpBreakdown() {
+  const meta = await call("GET", "/meta");
+  const offer = meta.ok ? meta.data.categories.find((c) => c.category === state.goal.category) : null;
+  const dimensions = offer ? offer.group_by : [];
+  if (!dimensions.length) {
+    $("breakdown-section").hidden = true;
+    $("breakdown-link").hidden = true;
+    return;
+  }
+  $("breakdown-by").replaceChildren(...dimensions.map((d) => el("option", { value: d }, DIMENSION[d] || humanize(d))));
+  await loadBreakdown();
+}
+
+async function loadBreakdown() {
+  const request = ++breakdownRequest;
+  const by = $("breakdown-by").value;
+  const target = $("breakdown");
+  target.setAttribute("aria-busy", "true");
+  const response = await call("GET", `${base}/breakdown`, { query: { by, compare: $("breakdown-compare").value } });
+  if (response.ok && NAMED.has(by)) {
+    const { period, current_interval: current } = response.data;
+    await loadNames(by, [...period.rows, ...(current ? current.rows : [])].map((r) => r.id));
+  }
+  if (request !== breakdownRequest) return;
+  target.removeAttribute("aria-busy");
+  if (!response.ok) {
+    const box = el("div", { class: "error", role: "alert" });
+    showError(box, new ApiError(response));
+    target.replaceChildren(box);
+    return;
+  }
+  const data = response.data;
+  const parts = [];
+  if (data.actuals_note) parts.push(el("p", { class: "note" }, data.actuals_note));
+  parts.push(breakdownTable(data.period, by, "The whole goal", "breakdown-period"));
+  if (data.current_interval && state.intervals.length > 1) {
+    const c = data.current_interval;
+    parts.push(breakdownTable(c, by, intervalLabel(c.start_date, c.end_date), "breakdown-current"));
+  }
+  target.replaceChildren(...parts);
+  target.dataset.ready = "true";
+}
+
+function breakdownTable(section, by, title, id) {
+  const label = DIMENSION[by] || humanize(by);
+  const name = (rowId) => (rowId === "" ? `No ${label.toLowerCase()}` : NAMED.has(by) ? nameOf(by, rowId) : humanize(rowId));
+  const heading = el("h3", { id: `${id}-heading` }, title);
+  if (!section.measured_start) return el("div", {}, heading, el("p", { class: "muted" }, "Not started yet: nothing to break down."));
+  const compared = section.compare_start ? `${rangeLabel(section.compare_start, section.compare_end)}` : "—";
+  const caption = `${label}: ${rangeLabel(section.measured_start, section.measured_end)} against ${compared}`;
+  if (section.actuals_error) return el("div", {}, heading, el("p", { class: "note" }, section.actuals_error));
+  const diff = (value) => (value === null || value === undefined ? "—" : `${Number(value) > 0 ? "+" : ""}${f(value)}`);
+  const diffPercent = (value) => (value === null || value === undefined ? "—" : `${Number(value) > 0 ? "+" : ""}${percent(value)}`);
+  const num = (text, attrs = {}) => el("td", { class: "num", ...attrs }, text);
+  return el("div", {}, heading,
+    el("div", { class: "scroll" }, el("table", { class: "data", id, "aria-labelledby": `${id}-heading` },
+      el("caption", { class: "hint" }, caption),
+      el("thead", {}, el("tr", {},
+        ...[label, "Actual", "Compared with", "Difference", "Difference %"].map((h, i) => el("th", { scope: "col", class: i ? "num" : null }, h)))),
+      el("tbody", {}, ...(section.rows.length ? section.rows.map((r) => el("tr", { "data-id": r.id },
+        el("th", { scope: "row" }, name(r.id)),
+        num(f(r.actual)), num(f(r.compare_actual)),
+        num(diff(r.difference), { class: `num ${Number(r.difference) < 0 ? "shortfall" : ""}` }),
+        num(diffPercent(r.difference_percent))))
+        : [el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No actuals in these days."))])),
+      el("tfoot", {}, el("tr", {},
+        el("th", { scope: "row" }, "Total"), num(f(section.actual)), num(f(section.compare_actual)), num(diff(section.difference)), num(""))))));
+}
+
+$("breakdown-form").addEventListener("change", () => loadBreakdown());
+$("breakdown-form").addEventListener("submit", (event) => event.preventDefault());
 
 load().then(() => {
   say("");
   $("goal-root").dataset.ready = "true";
+  return setUpBreakdown();
 }).catch((error) => {
   say("");
   showError(errorBox, error);

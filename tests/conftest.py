@@ -570,10 +570,12 @@ def freeze_now(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Stop the extension's clock at an aware instant: ``freeze_now(datetime(..., tzinfo=UTC))``.
 
     "Today" is then that instant's date in each organization's timezone, because
-    ``services.context.today_in`` converts this clock's ``now`` into the identity's timezone.
+    ``services.context.today_in`` converts this clock's ``now`` into the identity's timezone;
+    the rows' timestamps (``created_at``...: ``models.utcnow``) are that instant too.
     """
     from datetime import datetime, tzinfo
 
+    from flask_wiseparts_goals import models as models_module
     from flask_wiseparts_goals.services import context as context_module
 
     def freeze(instant: datetime) -> None:
@@ -586,5 +588,6 @@ def freeze_now(monkeypatch: pytest.MonkeyPatch) -> Any:
                 return instant.astimezone(tz) if tz is not None else instant.replace(tzinfo=None)
 
         monkeypatch.setattr(context_module, "datetime", FrozenDatetime)
+        monkeypatch.setattr(models_module, "datetime", FrozenDatetime)
 
     return freeze

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,9 +65,15 @@ expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The served example app's SQLite file."""
+    return tmp_path_factory.mktemp("browser") / "demo.db"
+
+
+@pytest.fixture(scope="module")
+def base_url(demo_database: Path) -> Iterator[str]:
     """The example app, seeded, with one recurring clone, served on a free port."""
-    database = tmp_path_factory.mktemp("browser") / "demo.db"
+    database = demo_database
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
     with app.app_context():
         seed(reset=True)
@@ -751,9 +758,24 @@ def test_seasonality_split_below_members_targets_asks_to_confirm(page: Page) -> 
     expect(page.get_by_test_id("setting-aim")).to_have_text("3,250.00 EUR")
 
 
-def test_original_aim_shown_beside_the_current_after_a_re_target(page: Page) -> None:
+def created_yesterday(database: Path, goal_id: int) -> None:
+    """Move a goal's creation one day back, as if it had been set up yesterday: a goal's
+    original aims are what stood at the end of its creation day (docs/planning.md)."""
+    yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "UPDATE goals_goal SET created_at = ? WHERE id = ?",
+            (yesterday.strftime("%Y-%m-%d %H:%M:%S.%f"), goal_id),
+        )
+    connection.close()
+
+
+def test_original_aim_shown_beside_the_current_after_a_re_target(
+    page: Page, demo_database: Path
+) -> None:
     sign_in(page, "Norbert Nord")
     goal = create_goal(page, "North re-targeted")
+    created_yesterday(demo_database, goal["id"])
     intervals = api(page, f"/goals/{goal['id']}/intervals")
     first = month_label(intervals[0]["start_date"])  # a quarter's first month has started
     page.goto(f"/goals/{goal['id']}")

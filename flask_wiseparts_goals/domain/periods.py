@@ -8,8 +8,9 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 @dataclass(frozen=True, order=True)
@@ -130,3 +131,20 @@ def weekdays(period: Period) -> list[date]:
 def count_in(days: Iterable[date], period: Period) -> int:
     """How many of ``days`` fall within ``period``."""
     return sum(1 for day in days if day in period)
+
+
+def local_date(moment: datetime, timezone: str, fallback: str = "UTC") -> date:
+    """The date of an aware ``moment`` in an IANA timezone (an unknown name falls back)."""
+    return moment.astimezone(_zone(timezone, fallback)).date()
+
+
+def day_start(day: date, timezone: str, fallback: str = "UTC") -> datetime:
+    """The first moment of ``day`` in an IANA timezone, as an aware UTC datetime."""
+    return datetime.combine(day, time.min, tzinfo=_zone(timezone, fallback)).astimezone(UTC)
+
+
+def _zone(timezone: str, fallback: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(fallback)

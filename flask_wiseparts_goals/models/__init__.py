@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from ..domain.periods import local_date
 from ..domain.rules import Category, GoalMode, places
 
 NAMING_CONVENTION = {
@@ -140,6 +141,14 @@ class Goal(Base):
         if self.goal_mode == GoalMode.PER_BUSINESS_DAY:
             return 2
         return places(self.metric)
+
+    @property
+    def created_on(self) -> date:
+        """The day the goal was created, in its timezone; ``date.max`` while it is being
+        created (not stored yet)."""
+        if self.created_at is None:
+            return date.max
+        return local_date(self.created_at, self.timezone or "UTC")
 
     @property
     def is_activity(self) -> bool:
@@ -349,9 +358,14 @@ def freeze_originals(intervals: Iterable[Interval], today: date) -> None:
     interval's first change on or after its start keeps what it had before; and by the
     planning job every day, so intervals nobody touches are frozen too. Until then the
     current value *is* the original (no change happened since the start).
+
+    A goal created after its interval started had no aim at that start: its plan is what
+    stands at the end of the day it was created (:attr:`Goal.created_on`), so the
+    manager's set-up of that day (a distribution to the members, a corrected aim) is the
+    original, not the zeros the goal was created with.
     """
     for interval in intervals:
-        if interval.start_date > today:
+        if interval.start_date > today or today <= interval.goal.created_on:
             continue
         if interval.original_aim is None:
             interval.original_aim = interval.aim

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from flask import has_request_context, request
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..domain.periods import local_date
 from ..exceptions import Forbidden, NotFound, PreconditionFailed
 from ..models import Goal
 from ..plugins import HostHooks
@@ -21,11 +21,7 @@ from ..types import AuthTarget, Identity
 
 def today_in(timezone: str, fallback: str = "UTC") -> date:
     """Today's date in an IANA timezone (an unknown name falls back)."""
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo(fallback)
-    return datetime.now(zone).date()
+    return local_date(datetime.now(UTC), timezone, fallback)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain.distribution import shortfall_shares, spread_by_weights, year_before
 from ..domain.figures import BusinessCalendar
+from ..domain.periods import day_start
 from ..domain.rules import MAX_VALUE, Category, GoalMode, check_places, places, step
 from ..exceptions import ValidationFailed
 from ..models import Allocation, Goal, Interval, freeze_originals, utcnow
@@ -285,7 +286,12 @@ def _freeze_started(session: Session, as_of: date | None, fallback: str) -> int:
     ).all()
     for timezone in timezones:
         today = as_of or today_in(timezone, fallback)
-        goals = sa.select(Goal.id).where(Goal.timezone == timezone, Goal.deleted_at.is_(None))
+        # A goal's plan is what stands at the end of the day it was created (freeze_originals).
+        goals = sa.select(Goal.id).where(
+            Goal.timezone == timezone,
+            Goal.deleted_at.is_(None),
+            Goal.created_at < day_start(today, timezone, fallback),
+        )
         started = sa.select(Interval.id).where(
             Interval.goal_id.in_(goals), Interval.start_date <= today
         )

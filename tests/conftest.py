@@ -14,6 +14,12 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# No time limit per example: Hypothesis's deadline (200 ms) is a timed assertion, and these
+# machines are shared (speed is the benchmarks' business, bench/).
+settings.register_profile("goals", deadline=None)
+settings.load_profile("goals")
 import sqlalchemy as sa
 from flask import Flask, current_app, request
 from flask_sqlalchemy import SQLAlchemy

@@ -14,19 +14,19 @@ from datetime import date
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from flask import Flask, current_app, request
+from flask_sqlalchemy import SQLAlchemy
 from hypothesis import settings
+from sqlalchemy.orm import DeclarativeBase
+
+from flask_wiseparts_goals import Goals, Identity, hookimpl
+from flask_wiseparts_goals.models import Base as GoalsBase
 
 # No time limit per example: Hypothesis's deadline (200 ms) is a timed assertion, and these
 # machines are shared (speed is the benchmarks' business, bench/).
 settings.register_profile("goals", deadline=None)
 settings.load_profile("goals")
-import sqlalchemy as sa
-from flask import Flask, current_app, request
-from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy.orm import DeclarativeBase
-
-from flask_wiseparts_goals import Goals, Identity, hookimpl
-from flask_wiseparts_goals.models import Base as GoalsBase
 
 DATABASE_URL = os.environ.get("GOALS_TEST_DATABASE_URL")
 

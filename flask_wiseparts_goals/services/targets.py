@@ -323,6 +323,8 @@ def current_allocations(
             if attach:
                 interval.allocations.append(allocation)
             allocations.append(allocation)
+    if [a.user_id for a in allocations] == list(members):  # already in team order
+        return allocations
     order = {user_id: position for position, user_id in enumerate(members)}
     return sorted(allocations, key=lambda a: (order.get(a.user_id, len(order)), a.position))
 

@@ -29,7 +29,8 @@ that goal shows why, every other goal keeps its figures.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -71,6 +72,11 @@ class SqlMapping:
     :param organization: the tenant column; ``None`` only for a single-tenant table.
     :param scope: an extra :data:`Condition` per query, for host rules such as "a team goal counts
         the team's warehouses" (``None`` from it: no extra condition).
+    :param monthly: a second rollup of the same columns with one row per calendar **month**
+        (its ``date`` column holds the month's first day), refreshed with ``table``. The whole
+        months of a query's range are read from it and only the days at the range's edges
+        from ``table``: a half-year is 6 rows per user and dimension instead of about 130.
+        Not used with a ``scope`` or a callable filter (host code that may look at the days).
     """
 
     category: str
@@ -82,6 +88,7 @@ class SqlMapping:
     user: str = "user_id"
     organization: str | None = "organization_id"
     scope: Condition | None = None
+    monthly: sa.FromClause | None = None
 
     def capabilities(self) -> MetricCapabilities:
         """What this mapping can answer: ``goals_metric_capabilities`` says exactly this."""
@@ -160,19 +167,19 @@ def collect(
     totals = [Decimal(0) for _ in asked]
     groups: list[dict[str, Decimal]] = [{} for _ in asked]
     if asked:
-        selects = [_select(mapping, organization_id, layer) for layer in _layers(mapping, asked)]
-        for index, user_id, group, value in session.execute(_union(selects)):
-            if index is None:  # a day between the ranges of a shared SELECT
+        selects, owners = _plan(mapping, organization_id, asked)
+        for piece, user_id, group, value in session.execute(_union(selects)):
+            if piece is None:  # a day between the ranges of a shared SELECT
                 continue
-            index = int(index)
-            amount = _to_decimal(value, 0 if asked[index].metric == "count" else 2)
-            totals[index] += amount
-            if user_id is not None:
-                user = str(user_id)
-                per_user[index][user] = per_user[index].get(user, Decimal(0)) + amount
-            if asked[index].group_by is not None:
-                key = "" if group is None else str(group)
-                groups[index][key] = groups[index].get(key, Decimal(0)) + amount
+            for index in owners[int(piece)]:
+                amount = _to_decimal(value, 0 if asked[index].metric == "count" else 2)
+                totals[index] += amount
+                if user_id is not None:
+                    user = str(user_id)
+                    per_user[index][user] = per_user[index].get(user, Decimal(0)) + amount
+                if asked[index].group_by is not None:
+                    key = "" if group is None else str(group)
+                    groups[index][key] = groups[index].get(key, Decimal(0)) + amount
     for index, query in enumerate(asked):
         for user_id in query.user_ids or ():
             per_user[index].setdefault(user_id, Decimal(0))
@@ -184,6 +191,69 @@ def collect(
         for same in distinct[_signature(query)]:
             answers[same.key] = result
     return answers
+
+
+def _plan(
+    mapping: SqlMapping, organization_id: str, asked: Sequence[ActualsQuery]
+) -> tuple[list[sa.Select[Any]], list[list[int]]]:
+    """The SELECTs answering ``asked``, and for each piece number their rows carry, the
+    queries (indexes into ``asked``) the rows count for.
+
+    Without a ``monthly`` table a piece is a query. With one, a query's whole calendar months
+    are a piece read from it, the days before and after them pieces read from ``table``; the
+    same piece of several queries (a goal's current month and the last days of its period)
+    is read once."""
+    if mapping.monthly is None or not _shareable(mapping):
+        return [_select(mapping, organization_id, layer) for layer in _layers(mapping, asked)], [
+            [index] for index in range(len(asked))
+        ]
+    months = replace(mapping, table=mapping.monthly, monthly=None)
+    pieces: dict[tuple[bool, tuple[Any, ...]], int] = {}
+    owners: list[list[int]] = []
+    by_table: tuple[list[tuple[int, ActualsQuery]], list[tuple[int, ActualsQuery]]] = ([], [])
+    for index, query in enumerate(asked):
+        for on_months, start, end in _split_months(query.start, query.end):
+            piece = replace(query, start=start, end=end)
+            key = (on_months, _signature(piece))
+            if key not in pieces:
+                pieces[key] = len(owners)
+                owners.append([])
+                by_table[on_months].append((pieces[key], piece))
+            owners[pieces[key]].append(index)
+    selects = []
+    for source, numbered in ((mapping, by_table[False]), (months, by_table[True])):
+        queries = [piece for _, piece in numbered]
+        for layer in _layers(source, queries):
+            renumbered = [(numbered[position][0], piece) for position, piece in layer]
+            selects.append(_select(source, organization_id, renumbered))
+    return selects, owners
+
+
+def _split_months(start: date, end: date) -> list[tuple[bool, date, date]]:
+    """``[start, end]`` as ``(on_months, start, end)`` pieces: the whole calendar months in it
+    (one piece; its rows are dated on the months' first days, which the same inclusive range
+    compares), and the days before and after them."""
+    first = start if start.day == 1 else _next_month(start)
+    after = _next_month(end) if _next_month(end) - timedelta(days=1) == end else end.replace(day=1)
+    if first >= after:  # no whole month
+        return [(False, start, end)]
+    pieces = [(True, first, after - timedelta(days=1))]
+    if start < first:
+        pieces.insert(0, (False, start, first - timedelta(days=1)))
+    if after <= end:
+        pieces.append((False, after, end))
+    return pieces
+
+
+def _next_month(day: date) -> date:
+    """The first day of the month after ``day``'s."""
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _shareable(mapping: SqlMapping) -> bool:
+    """Whether queries may be answered by days other than their own range's (shared SELECTs,
+    the monthly table): not when host code sees each query (a scope, a callable filter)."""
+    return mapping.scope is None and not any(callable(f) for f in mapping.filters.values())
 
 
 def _unsupported(mapping: SqlMapping, query: ActualsQuery) -> str | None:
@@ -219,7 +289,7 @@ def _layers(
     the days, on ranges that do not overlap, in order of their start. A mapping with a
     ``scope`` or a callable filter (host code that sees the whole query, dates included)
     asks each query alone."""
-    if mapping.scope is not None or any(callable(f) for f in mapping.filters.values()):
+    if not _shareable(mapping):
         return [[(index, query)] for index, query in enumerate(queries)]
     by_question: dict[tuple[Any, ...], list[tuple[int, ActualsQuery]]] = {}
     for index, query in enumerate(queries):

@@ -515,3 +515,22 @@ def test_a_monthly_rollup_is_not_used_where_host_code_sees_the_days(app, db, tab
     assert "host_sales_monthly" not in seen[0]
     assert seen_ranges == [(dt.date(2026, 1, 15), END)]
     assert as_dict(result["q"]) == expected(query("q", start=dt.date(2026, 1, 15)))
+
+
+def test_queries_for_different_users_share_a_select_and_keep_their_own_sums(app, db, tables):
+    """Every team's goals over the same months (the team widget) are one SELECT per range
+    layer whatever the number of teams: it reads the union of the teams' members, grouped by
+    user, and each query sums only its own members (a member of two teams counts in both)."""
+    teams = {"a": ("u1", "u2"), "b": ("u2", "u3"), "c": ("7",), "d": USERS}
+    queries = [
+        q
+        for team, members in teams.items()
+        for q in [*_months(team, users=members), query(f"{team}-quarter", users=members)]
+    ]
+    with statements_on(db, "host_sales_") as seen:
+        result = answer(SqlMetricSource(FULL), queries)
+    assert len(seen) == 1
+    assert seen[0].upper().count("SELECT") == 2  # the months, and the quarter (overlapping)
+    for q in queries:
+        assert as_dict(result[q.key]) == expected(q), q.key
+    assert result["a-quarter"].per_user["u2"] == result["b-quarter"].per_user["u2"] != 0

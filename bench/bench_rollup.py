@@ -81,7 +81,9 @@ month = sa.Table(
     "bench_rollup_month",
     metadata,
     *(sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in day.c),
-    sa.Index("ix_bench_rollup_month_cover", "organization_id", "user_id", "date", "brand_id", "net"),
+    sa.Index(
+        "ix_bench_rollup_month_cover", "organization_id", "user_id", "date", "brand_id", "net"
+    ),
 )
 
 #: The host's refresh of the rollup (docs/performance.md): one statement from the lines. A
@@ -229,9 +231,7 @@ def build(size: Size, url: str) -> tuple[Flask, Host, TimedSource, dict[str, flo
         timings["raw_lines_s"] = time.perf_counter() - started
         with engine.connect() as connection:
             timings["rollup_rows"] = connection.scalar(sa.select(sa.func.count()).select_from(day))
-            timings["month_rows"] = connection.scalar(
-                sa.select(sa.func.count()).select_from(month)
-            )
+            timings["month_rows"] = connection.scalar(sa.select(sa.func.count()).select_from(month))
     team.load_goals(app, host, replace(fixture, lines=0))
     return app, host, source, timings
 

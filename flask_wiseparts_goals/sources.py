@@ -187,8 +187,8 @@ def collect(
                 if owners.group_by:
                     key = "" if group is None else str(group)
                     groups[index][key] = groups[index].get(key, Decimal(0)) + amount
-    for (signature, same), query_per_user, total, query_groups in zip(
-        distinct.items(), per_user, totals, groups, strict=True
+    for same, query_per_user, total, query_groups in zip(
+        distinct.values(), per_user, totals, groups, strict=True
     ):
         query = same[0]
         for user_id in query.user_ids or ():
@@ -265,12 +265,12 @@ def _plan(
                 piece_users.add(str(user_id))
     months = None if mapping.monthly is None else replace(mapping, table=mapping.monthly)
     selects = []
-    for (on_months, _question_), ranges in questions.items():
+    for (on_months, _), asking in questions.items():
         source = months if on_months else mapping
         assert source is not None
-        for layer in _disjoint(ranges):
-            readers = [users[number] for number, *_ in layer]
-            wanted = None if readers[0] is None else sorted(set().union(*readers))  # type: ignore[arg-type]
+        for layer in _disjoint(asking):
+            readers = [users[number] or set() for number, *_ in layer]
+            wanted = None if users[layer[0][0]] is None else tuple(sorted(set().union(*readers)))
             selects.append(
                 _select(
                     source,

@@ -230,8 +230,8 @@ def build(size: Size, url: str) -> tuple[Flask, Host, TimedSource, dict[str, flo
             _generate(connection, raw, size.raw_lines, fixture.users)
         timings["raw_lines_s"] = time.perf_counter() - started
         with engine.connect() as connection:
-            timings["rollup_rows"] = connection.scalar(sa.select(sa.func.count()).select_from(day))
-            timings["month_rows"] = connection.scalar(sa.select(sa.func.count()).select_from(month))
+            for key, table in (("rollup_rows", day), ("month_rows", month)):
+                timings[key] = connection.scalar(sa.select(sa.func.count()).select_from(table)) or 0
     team.load_goals(app, host, replace(fixture, lines=0))
     return app, host, source, timings
 

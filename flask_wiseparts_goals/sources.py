@@ -176,7 +176,9 @@ def collect(
                 continue
             owners = pieces[int(piece)]
             user = None if user_id is None else str(user_id)
-            counted = owners.everyone + owners.by_user.get(user, []) if user else owners.everyone
+            counted = owners.everyone
+            if user is not None and user in owners.by_user:
+                counted = counted + owners.by_user[user]
             if not counted:
                 continue
             amount = _to_decimal(value, 0 if owners.metric == "count" else 2)

@@ -1,16 +1,20 @@
 """``SqlMetricSource`` over 10,000,000 sales lines: the team widget's metric-source share on a
-daily rollup table, and on the raw lines (SPEC §12).
+daily and monthly rollup, on the daily rollup alone, and on the raw lines (SPEC §12).
 
 The host keeps its sales lines (``bench_rollup_line``: one row per line, with a brand) and, as
 docs/performance.md and docs/plugin-guide.md recommend, a **daily rollup table**
 (``bench_rollup_day``: one row per organization, user, day and brand, the summed net amount
-and a ``lines`` counter), refreshed by the host from the lines with one
-``INSERT ... SELECT ... GROUP BY``. The extension is configured with the ready
-:class:`~flask_wiseparts_goals.sources.SqlMetricSource` mapped on the rollup table (goals may
-filter by brand: the rollup keeps that dimension). The same team widget is then asked with the
-source mapped on the raw lines (indexed on organization, user, date), on a sample of the lines
-(``raw_lines``, 1,000,000 by default) since scanning 10,000,000 lines per request is what the
-rollup is for: its time is extrapolated linearly to the full size and the report says so.
+and a ``lines`` counter) and a **monthly rollup table** (``bench_rollup_month``: the same by
+calendar month, dated on the month's first day), refreshed by the host with one
+``INSERT ... SELECT ... GROUP BY`` each (the days from the lines, the months from the days).
+The extension is configured with the ready
+:class:`~flask_wiseparts_goals.sources.SqlMetricSource` mapped on the daily table with
+``monthly=`` the monthly one (goals may filter by brand: both keep that dimension): whole
+months come from the monthly table, the days of the current month from the daily one. The same
+team widget is then asked with the source mapped on the daily table alone, and on the raw lines
+(indexed on organization, user, date), on a sample of the lines (``raw_lines``, 1,000,000 by
+default) since scanning 10,000,000 lines per request is what the rollup is for: its time is
+extrapolated linearly to the full size and the report says so.
 
 Fixture: the team widget's (500 users in 20 teams of 25, 300 sales goals x 12 months x 25
 members). The lines are generated in the database (``generate_series`` on PostgreSQL, a
@@ -73,6 +77,15 @@ day = sa.Table(
     sa.Index("ix_bench_rollup_day_cover", "organization_id", "user_id", "date", "brand_id", "net"),
 )
 
+month = sa.Table(
+    "bench_rollup_month",
+    metadata,
+    *(sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in day.c),
+    sa.Index(
+        "ix_bench_rollup_month_cover", "organization_id", "user_id", "date", "brand_id", "net"
+    ),
+)
+
 #: The host's refresh of the rollup (docs/performance.md): one statement from the lines. A
 #: host refreshes the days that changed (``WHERE date >= :since`` after a delete of those
 #: days); the bench builds it whole.
@@ -89,6 +102,21 @@ REFRESH = sa.insert(day).from_select(
 )
 
 
+def refresh_months(dialect: str) -> sa.Insert:
+    """The monthly rollup from the daily one (one statement; a host refreshes the months from
+    the first changed day's month on, after a delete of those months)."""
+    first_day = (
+        sa.cast(sa.func.date_trunc("month", day.c.date), sa.Date)
+        if dialect == "postgresql"
+        else sa.func.date(day.c.date, "start of month")
+    )
+    keys = [day.c.organization_id, day.c.user_id, first_day, day.c.brand_id]
+    return sa.insert(month).from_select(
+        ["organization_id", "user_id", "date", "brand_id", "net", "lines"],
+        sa.select(*keys, sa.func.sum(day.c.net), sa.func.sum(day.c.lines)).group_by(*keys),
+    )
+
+
 @dataclass(frozen=True)
 class Size:
     lines: int
@@ -100,25 +128,26 @@ FULL = Size(lines=10_000_000, raw_lines=1_000_000, runs=9)
 SMALL = Size(lines=1_000_000, raw_lines=100_000, runs=5)
 
 
-def mapping(table: sa.Table) -> SqlMapping:
+def mapping(table: sa.Table, monthly: sa.Table | None = None) -> SqlMapping:
     return SqlMapping(
         "sales",
         table,
         metrics={"net": "net"},
         count="lines" if table is day else "*",
         filters={"brands": "brand_id"},
+        monthly=monthly,
     )
 
 
 class TimedSource(SqlMetricSource):
     """The ready source, timed: what the team widget spends in ``goals_collect_actuals``."""
 
-    def __init__(self, table: sa.Table) -> None:
-        super().__init__(mapping(table))
+    def __init__(self, table: sa.Table, monthly: sa.Table | None = None) -> None:
+        super().__init__(mapping(table, monthly))
         self.seconds: list[float] = []
 
-    def use(self, table: sa.Table) -> None:
-        self.mappings["sales"] = mapping(table)
+    def use(self, table: sa.Table, monthly: sa.Table | None = None) -> None:
+        self.mappings["sales"] = mapping(table, monthly)
 
     @hookimpl
     def goals_collect_actuals(
@@ -176,7 +205,7 @@ def build(size: Size, url: str) -> tuple[Flask, Host, TimedSource, dict[str, flo
     db = SQLAlchemy(model_class=team.HostBase)
     db.init_app(app)
     host = Host(db, {})
-    source = TimedSource(day)
+    source = TimedSource(day, month)
     Goals(app, plugins=[host, source], entry_points=False)
     timings: dict[str, float] = {}
     fixture = team.FULL
@@ -194,10 +223,15 @@ def build(size: Size, url: str) -> tuple[Flask, Host, TimedSource, dict[str, flo
         timings["refresh_s"] = time.perf_counter() - started
         started = time.perf_counter()
         with engine.begin() as connection:
+            connection.execute(refresh_months(engine.dialect.name))
+        timings["refresh_months_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        with engine.begin() as connection:
             _generate(connection, raw, size.raw_lines, fixture.users)
         timings["raw_lines_s"] = time.perf_counter() - started
         with engine.connect() as connection:
-            timings["rollup_rows"] = connection.scalar(sa.select(sa.func.count()).select_from(day))
+            for key, table in (("rollup_rows", day), ("month_rows", month)):
+                timings[key] = connection.scalar(sa.select(sa.func.count()).select_from(table)) or 0
     team.load_goals(app, host, replace(fixture, lines=0))
     return app, host, source, timings
 
@@ -213,11 +247,12 @@ def measure(app: Flask, source: TimedSource, size: Size) -> dict[str, Any]:
         return response
 
     results: dict[str, Any] = {}
-    for name, table, scale in (
-        ("rollup", day, 1.0),
-        ("raw", raw, size.lines / size.raw_lines),
+    for name, table, monthly, scale in (
+        ("rollup", day, month, 1.0),
+        ("daily", day, None, 1.0),
+        ("raw", raw, None, size.lines / size.raw_lines),
     ):
-        source.use(table)
+        source.use(table, monthly)
         payload = get().get_json()  # warm-up
         with counting(engine) as statements:
             get()
@@ -247,15 +282,18 @@ def run(size: Size, url: str) -> dict[str, Any]:
 
 def report(result: dict[str, Any]) -> list[str]:
     size: Size = result["size"]
-    rollup, raw_ = result["rollup"], result["raw"]
+    rollup, daily, raw_ = result["rollup"], result["daily"], result["raw"]
     return [
         f"{result['db']}: {size.lines:,} sales lines written in {result['lines_s']:.1f} s "
         f"(INSERT ... SELECT in the database); rollup refresh (INSERT ... SELECT ... GROUP BY) "
-        f"{result['refresh_s']:.1f} s -> {result['rollup_rows']:,} day rows",
-        f"  team widget ({rollup['goals']} goals) on the rollup: median "
+        f"{result['refresh_s']:.1f} s -> {result['rollup_rows']:,} day rows, months from the "
+        f"days {result['refresh_months_s']:.1f} s -> {result['month_rows']:,} month rows",
+        f"  team widget ({rollup['goals']} goals) on the daily + monthly rollup: median "
         f"{rollup['median_s'] * 1000:.1f} ms, metric source {rollup['source_median_s'] * 1000:.1f}"
         f" ms (target < 50 ms), own {rollup['own_median_s'] * 1000:.1f} ms, "
         f"{rollup['statements']} statements",
+        f"  on the daily rollup alone: metric source {daily['source_median_s'] * 1000:.1f} ms, "
+        f"median {daily['median_s'] * 1000:.1f} ms",
         f"  on {size.raw_lines:,} raw lines (indexed): metric source "
         f"{raw_['source_median_s'] * 1000:.1f} ms -> x{raw_['scale']:.0f} = "
         f"~{raw_['source_at_full_s'] * 1000:.0f} ms at {size.lines:,} lines (extrapolated "

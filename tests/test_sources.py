@@ -6,6 +6,7 @@ Every expectation is a plain Python sum over the rows inserted here.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from collections import defaultdict
@@ -50,6 +51,12 @@ ROLLUP = sa.Table(
     sa.Column("brand", sa.String(16), primary_key=True),
     sa.Column("amount", sa.Numeric(18, 2), nullable=False),
     sa.Column("lines", sa.Integer, nullable=False),
+)
+#: The same rollup by calendar month (``day`` is the month's first day), built from ROLLUP.
+MONTHLY = sa.Table(
+    "host_sales_monthly",
+    META,
+    *(sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in ROLLUP.c),
 )
 VIEW = sa.table(
     "host_sales_view",
@@ -129,6 +136,24 @@ def tables(app, db) -> Iterator[None]:
                 grouped.group_by(
                     LINES.c.organization_id, LINES.c.day, LINES.c.seller, LINES.c.brand
                 ),
+            )
+        )
+        month = (
+            sa.cast(sa.func.date_trunc("month", ROLLUP.c.day), sa.Date)
+            if engine.dialect.name == "postgresql"
+            else sa.func.date(ROLLUP.c.day, "start of month")
+        )
+        conn.execute(
+            sa.insert(MONTHLY).from_select(
+                ["organization_id", "day", "seller", "brand", "amount", "lines"],
+                sa.select(
+                    ROLLUP.c.organization_id,
+                    month,
+                    ROLLUP.c.seller,
+                    ROLLUP.c.brand,
+                    sa.func.sum(ROLLUP.c.amount),
+                    sa.func.sum(ROLLUP.c.lines),
+                ).group_by(ROLLUP.c.organization_id, month, ROLLUP.c.seller, ROLLUP.c.brand),
             )
         )
         columns = ", ".join(c.name for c in LINES.c if c.name != "id")
@@ -422,3 +447,90 @@ def test_queries_on_disjoint_days_share_a_select_and_keep_their_own_sums(
         assert as_dict(result[q.key]) == expected(q), q.key
     months = [result[f"plain-{i}"].total for i in range(4)]
     assert all(months) and sum(months) < result["quarter"].total  # the gap is not counted
+
+
+MONTHLY_MAPPING = SqlMapping(
+    "sales",
+    ROLLUP,
+    metrics={"net": "amount"},
+    count="lines",
+    filters={"brands": "brand"},
+    date="day",
+    user="seller",
+    monthly=MONTHLY,
+)
+
+
+def test_a_monthly_rollup_answers_whole_months_and_the_daily_one_the_edges(app, db, tables):
+    """With ``monthly``, whole calendar months come from the month table and only the days
+    around them from the daily one, in the same single statement; every sum is still the
+    lines' (edges inside a month, ranges without a whole month, a range over a year end,
+    filters, group by, count, overlapping and shared pieces)."""
+    d = dt.date
+    spans = [
+        (START, END),  # three whole months
+        (d(2026, 1, 15), d(2026, 3, 10)),  # days, February, days
+        (d(2025, 12, 22), d(2026, 2, 28)),  # over the year end: days, then two months
+        (d(2026, 2, 3), d(2026, 2, 20)),  # inside a month: days only
+        (d(2026, 1, 31), d(2026, 2, 1)),  # two days across a month end
+        (d(2026, 3, 1), d(2026, 3, 31)),  # one whole month
+        (d(2026, 3, 1), d(2026, 3, 15)),  # its first half: the same days as the next piece
+        (d(2026, 1, 1), d(2026, 3, 15)),  # two months, then March 1-15 (shared)
+    ]
+    queries = [
+        query(f"{kind}-{i}", metric, start=start, end=end, **extra)
+        for i, (start, end) in enumerate(spans)
+        for kind, metric, extra in (
+            ("net", "net", {}),
+            ("count", "count", {}),
+            ("brand", "net", {"brands_exclude": ("b2",)}),
+            ("grouped", "net", {"group_by": "brand"}),
+        )
+    ]
+    with statements_on(db, "host_sales_") as seen:
+        result = answer(SqlMetricSource(MONTHLY_MAPPING), queries)
+    assert len(seen) == 1
+    assert "host_sales_monthly" in seen[0] and "host_sales_daily" in seen[0]
+    for q in queries:
+        assert as_dict(result[q.key]) == expected(q), q.key
+    # Within a month only: the month table is not read at all.
+    with statements_on(db, "host_sales_") as seen:
+        inside = answer(SqlMetricSource(MONTHLY_MAPPING), [query("in", end=dt.date(2026, 1, 30))])
+    assert "host_sales_monthly" not in seen[0]
+    assert as_dict(inside["in"]) == expected(query("in", end=dt.date(2026, 1, 30)))
+
+
+def test_a_monthly_rollup_is_not_used_where_host_code_sees_the_days(app, db, tables):
+    """A ``scope`` (or a callable filter) gets each query with its own days: the mapping then
+    reads the daily table only, so the host's condition sees the range it was asked for."""
+    seen_ranges = []
+
+    def scope(table, organization_id, q):
+        seen_ranges.append((q.start, q.end))
+        return None
+
+    mapping = dataclasses.replace(MONTHLY_MAPPING, scope=scope)
+    with statements_on(db, "host_sales_") as seen:
+        result = answer(SqlMetricSource(mapping), [query("q", start=dt.date(2026, 1, 15))])
+    assert "host_sales_monthly" not in seen[0]
+    assert seen_ranges == [(dt.date(2026, 1, 15), END)]
+    assert as_dict(result["q"]) == expected(query("q", start=dt.date(2026, 1, 15)))
+
+
+def test_queries_for_different_users_share_a_select_and_keep_their_own_sums(app, db, tables):
+    """Every team's goals over the same months (the team widget) are one SELECT per range
+    layer whatever the number of teams: it reads the union of the teams' members, grouped by
+    user, and each query sums only its own members (a member of two teams counts in both)."""
+    teams = {"a": ("u1", "u2"), "b": ("u2", "u3"), "c": ("7",), "d": USERS}
+    queries = [
+        q
+        for team, members in teams.items()
+        for q in [*_months(team, users=members), query(f"{team}-quarter", users=members)]
+    ]
+    with statements_on(db, "host_sales_") as seen:
+        result = answer(SqlMetricSource(FULL), queries)
+    assert len(seen) == 1
+    assert seen[0].upper().count("SELECT") == 2  # the months, and the quarter (overlapping)
+    for q in queries:
+        assert as_dict(result[q.key]) == expected(q), q.key
+    assert result["a-quarter"].per_user["u2"] == result["b-quarter"].per_user["u2"] != 0

@@ -6,12 +6,10 @@ so that no rounding ever loses or invents a cent.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from fractions import Fraction
 
 
 def _units(value: Decimal, step: Decimal) -> int:
@@ -44,13 +42,18 @@ def largest_remainder(total: Decimal, weights: Sequence[Decimal], step: Decimal)
     if weight_sum == 0:
         raise ValueError("all weights are zero")
     units = _units(total, step)
-    # Exact fractions: Decimal division rounds at 28 digits, which breaks ties (1, 1, 4 over 4
-    # units: every remainder is 2/3, so team order decides) in favour of larger weights.
-    fraction_sum = sum((Fraction(weight) for weight in clean), Fraction(0))
-    exact = [Fraction(units) * Fraction(weight) / fraction_sum for weight in clean]
-    floors = [math.floor(share) for share in exact]
+    # Exact integers: every weight scaled by the same power of ten, so that each share is
+    # units * W_i / S with integer W_i and S, its floor and remainder one divmod, and the
+    # remainders compare exactly (same denominator). Decimal division would round at 28
+    # digits, which breaks ties (1, 1, 4 over 4 units: every remainder is 2/3, so team order
+    # decides) in favour of larger weights; Fractions give the same result as this, slower.
+    exponent = min(min(int(weight.as_tuple().exponent) for weight in clean), 0)
+    scaled = [int(weight.scaleb(-exponent)) for weight in clean]
+    scaled_sum = sum(scaled)
+    parts = [divmod(units * weight, scaled_sum) for weight in scaled]
+    floors = [share for share, _ in parts]
     left = units - sum(floors)
-    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    order = sorted(range(len(parts)), key=lambda i: (-parts[i][1], i))
     for i in order[:left]:
         floors[i] += 1
     return [units_ * step for units_ in floors]

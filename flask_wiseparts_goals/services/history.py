@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
 import sqlalchemy as sa
 
 from ..models import Goal, HistoryEntry, Interval, utcnow
+from . import bulk
 from .context import Context
+
+_HISTORY = cast(sa.Table, HistoryEntry.__table__)
 
 #: (field, interval start, interval end, member) → value; goal-level keys have no bounds.
 SnapshotKey = tuple[str, date | None, date | None, str | None]
@@ -67,6 +71,7 @@ def record_changes(
         (i.start_date, i.end_date): i.id for i in goal.intervals
     }
     rows = []
+    changed_at = utcnow()
     for key in dict.fromkeys([*before, *after]):
         old, new = before.get(key), after.get(key)
         if old == new or (_blank(old) and _blank(new)):
@@ -85,13 +90,12 @@ def record_changes(
                 "new_value": _text(new),
                 "operation": operation,
                 "changed_by": ctx.identity.user_id,
-                "changed_at": utcnow(),
+                "changed_at": changed_at,
             }
         )
-    if rows:
-        # One Core executemany whatever the number of members (ids are not needed back; the
-        # ORM would split the batch by which columns are None).
-        ctx.session.execute(sa.insert(HistoryEntry.__table__), rows)  # type: ignore[arg-type]
+    # One statement whatever the number of members (ids are not needed back; the ORM would
+    # split the batch by which columns are None).
+    bulk.insert(ctx.session, _HISTORY, rows)
     return len(rows)
 
 

@@ -772,7 +772,10 @@ def apply_member_calendars(
     if not per_day or not ctx.hooks.member_calendars:
         for interval in scope:
             for allocation in interval.allocations:
-                allocation.business_days = None
+                # Assigned only when it changes: an assignment marks the object dirty, and a
+                # thousand dirty allocations cost the next flush a thousand objects to inspect.
+                if allocation.business_days is not None:
+                    allocation.business_days = None
         return
     calendars: dict[str, BusinessCalendar] = {}
     with ctx.session.no_autoflush:  # the host reads its tables in this session

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from ..domain.distribution import (
     distribute_copy,
@@ -28,6 +28,7 @@ from ..domain.rules import MAX_VALUE, Category, GoalMode, check_places, places, 
 from ..exceptions import Conflict, MetricSourceError, NotFound, ValidationFailed
 from ..models import Allocation, Goal, Interval, freeze_originals
 from ..types import ActualsQuery, ActualsResult, Filters
+from . import bulk
 from .context import Context
 from .history import Snapshot, record_changes, snapshot
 from .structure import members_on, recompute_totals
@@ -47,7 +48,7 @@ def enforce_aims(
     intervals: Sequence[Interval] | None = None,
     *,
     before: Mapping[int, Decimal] | None = None,
-) -> None:
+) -> bool:
     """Refuse (409) or, with ``ctx.confirm``, cascade allocations that exceed their interval aim
     and interval aims that exceed the goal aim (SPEC §3 "Exceeding the goal").
 
@@ -63,9 +64,10 @@ def enforce_aims(
         the rule before the write and keep their aims.
     :param before: each interval's aim before the write (by ``id(interval)``), so that aims the
         write set directly (an interval copy) are reported from their current value.
+    :return: whether a (confirmed) cascade changed aims.
     """
     if goal.category == Category.ACTIVITIES:
-        return
+        return False
     places_ = goal.places
     before = before or {}
     interval_changes: list[dict[str, Any]] = []
@@ -97,7 +99,7 @@ def enforce_aims(
         for interval, proposed in zip(goal.intervals, proposed_aims, strict=True)
     )
     if not cascades:
-        return
+        return False
     stretch = goal.stretch_aim
     proposed_stretch = goal_proposed if stretch is not None and stretch < goal_proposed else stretch
     if not ctx.confirm:
@@ -120,6 +122,7 @@ def enforce_aims(
         interval.aim = proposed
     goal.aim = goal_proposed
     goal.stretch_aim = proposed_stretch
+    return True
 
 
 def check_bounds(
@@ -182,27 +185,24 @@ def tracked_write(
     recompute_totals(goal, scope)
     freeze_originals(goal.intervals if scope is None else scope, ctx.today)  # new intervals
     changed = snapshot(goal, scope)
-    enforce_aims(ctx, goal, scope, before=aims_before)
+    cascaded = enforce_aims(ctx, goal, scope, before=aims_before)
     check_bounds(goal, scope, field_name)
     update_allocations(ctx, goal.intervals if scope is None else scope, before)
     ctx.session.flush()
     record_changes(ctx, goal, before, operation, after=changed)
-    record_changes(ctx, goal, changed, "cascade", after=snapshot(goal, scope))
+    if cascaded:  # a cascade changes aims only: nothing else to compare
+        record_changes(ctx, goal, changed, "cascade", after=snapshot(goal, scope))
 
 
 _ALLOCATION = cast(sa.Table, Allocation.__table__)
-_UPDATE_ALLOCATION = (
-    sa.update(_ALLOCATION)
-    .where(_ALLOCATION.c.id == sa.bindparam("allocation_id"))
-    .values(target=sa.bindparam("new_target"), daily_target=sa.bindparam("new_daily"))
-)
 
 
 def update_allocations(ctx: Context, intervals: Sequence[Interval], before: Snapshot) -> int:
     """Write the targets of stored allocations that differ from the ``before`` snapshot with
-    one ``executemany`` UPDATE by primary key, and mark those values stored in the ORM, so that
-    its flush writes only the rest (new allocations, interval and goal aims) instead of going
-    through its unit of work object by object. Returns how many rows were updated."""
+    one UPDATE by primary key (:func:`.bulk.update_by_id`), and mark those values stored in the
+    ORM, so that its flush writes only the rest (new allocations, interval and goal aims)
+    instead of going through its unit of work object by object. Returns how many rows were
+    updated."""
     rows = []
     for interval in intervals:
         start, end = interval.start_date, interval.end_date
@@ -216,11 +216,14 @@ def update_allocations(ctx: Context, intervals: Sequence[Interval], before: Snap
                 and before.get(("daily_target", start, end, user_id)) == daily
             ):
                 continue
-            rows.append({"allocation_id": allocation.id, "new_target": target, "new_daily": daily})
-            set_committed_value(allocation, "target", target)
-            set_committed_value(allocation, "daily_target", daily)
-    if rows:
-        ctx.session.execute(_UPDATE_ALLOCATION, rows)
+            rows.append({"id": allocation.id, "target": target, "daily_target": daily})
+            pending = instance_state(allocation).committed_state
+            if "target" in pending or "daily_target" in pending:  # else set by _set_value
+                set_committed_value(allocation, "target", target)
+                set_committed_value(allocation, "daily_target", daily)
+    # The session's pending changes (new members' allocations) are flushed after this one.
+    with ctx.session.no_autoflush:
+        bulk.update_by_id(ctx.session, _ALLOCATION, rows, ("target", "daily_target"))
     return len(rows)
 
 
@@ -320,6 +323,8 @@ def current_allocations(
             if attach:
                 interval.allocations.append(allocation)
             allocations.append(allocation)
+    if [a.user_id for a in allocations] == list(members):  # already in team order
+        return allocations
     order = {user_id: position for position, user_id in enumerate(members)}
     return sorted(allocations, key=lambda a: (order.get(a.user_id, len(order)), a.position))
 
@@ -503,7 +508,14 @@ def _weights(
     if previous is None:
         outcome.notes.append("No preceding interval: nothing to weigh by.")
         return {}
-    return {a.user_id: a.target for a in previous.allocations}
+    # Read as rows: the preceding interval's thousand allocations are not changed by this
+    # write, so building ORM objects for them (and expiring them at commit) would be waste.
+    rows = ctx.session.execute(
+        sa.select(_ALLOCATION.c.user_id, _ALLOCATION.c.target).where(
+            _ALLOCATION.c.interval_id == previous.id
+        )
+    )
+    return {user_id: target for user_id, target in rows}
 
 
 def _counted_spans(

@@ -232,11 +232,12 @@ def _plan(
     every query alone.
     """
     if not _shareable(mapping):
-        return [_select(mapping, organization_id, [(index, query)]) for index, query in
-                enumerate(asked)], [
+        alone = list(enumerate(asked))
+        selects = [_select(mapping, organization_id, [each]) for each in alone]
+        return selects, [
             _Piece(query.metric, query.group_by is not None, everyone=[index])
-            for index, query in enumerate(asked)
-        ]  # fmt: skip
+            for index, query in alone
+        ]
     numbers: dict[tuple[Any, ...], int] = {}
     pieces: list[_Piece] = []
     users: list[set[str] | None] = []

@@ -2,12 +2,9 @@
 target writes (:func:`.targets.update_allocations`) and the history (:func:`.history.record_changes`)
 send, whatever the number of members.
 
-SQLite: one ``executemany`` of the driver (it loops in C over one prepared statement), given the
-rows as tuples already converted by the columns' own bind processors, which skips what
-SQLAlchemy's ``executemany`` spends per row (a parameter dict built and processed for each
-row: about half the time of a thousand-row write). PostgreSQL: one
-statement over ``unnest`` of one array parameter per column, so a thousand rows are one round
-trip and one plan instead of a thousand pipelined executions (psycopg's ``executemany``)::
+PostgreSQL: one statement over ``unnest`` of one array parameter per column, so a thousand rows
+are one round trip and one plan instead of a thousand pipelined executions (psycopg's
+``executemany``)::
 
     UPDATE goals_allocation SET target = v.target, ...
     FROM unnest(CAST(:id AS INTEGER[]), CAST(:target AS NUMERIC(18, 2)[]), ...) AS v (id, target, ...)
@@ -15,8 +12,10 @@ trip and one plan instead of a thousand pipelined executions (psycopg's ``execut
 
     INSERT INTO goals_history (goal_id, ...) SELECT * FROM unnest(CAST(:goal_id AS INTEGER[]), ...)
 
-Both are one statement for the statement counts (SPEC §5), and the compiled statement is cached
-(its shape depends on the columns, not on the number of rows).
+Other databases (SQLite): SQLAlchemy Core's ``executemany`` of one statement, which is what the
+benchmarks' floor runs too (the driver loops over one prepared statement). Both are one
+statement for the statement counts (SPEC §5), and the compiled statement is cached (its shape
+depends on the columns, not on the number of rows).
 """
 
 from __future__ import annotations
@@ -31,41 +30,6 @@ from sqlalchemy.orm import Session
 
 def _uses_arrays(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-def _driver_executemany(
-    session: Session,
-    table: sa.Table,
-    sql: str,
-    names: Sequence[str],
-    rows: Sequence[Mapping[str, Any]],
-) -> None:
-    """SQLite: ``sql`` (qmark placeholders for ``names``, in order) executed once per row by
-    the driver, each value converted as the column's type would (``ExactDecimal``'s text,
-    dates, timestamps)."""
-    connection = session.connection()
-    dialect = connection.dialect
-    columns = []
-    for name in names:
-        values = [row[name] for row in rows]
-        convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if convert is not None:
-            # Each distinct value converted once: the rows of one write share most of them
-            # (its timestamp, the interval's dates).
-            done: dict[Any, Any] = {None: None}
-            values = [done[v] if v in done else done.setdefault(v, convert(v)) for v in values]
-        columns.append(values)
-    parameters = list(zip(*columns, strict=True))
-    connection.exec_driver_sql(sql, parameters)
-
-
-def _sqlite(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
-
-
-def _quoted(session: Session, table: sa.Table, names: Sequence[str]) -> tuple[str, list[str]]:
-    preparer = session.get_bind().dialect.identifier_preparer
-    return preparer.format_table(table), [preparer.quote(name) for name in names]
 
 
 def _arrays(
@@ -94,12 +58,6 @@ def update_by_id(
     as one statement."""
     if not rows:
         return
-    if _sqlite(session):
-        target, (id_, *quoted) = _quoted(session, table, ["id", *columns])
-        assignments = ", ".join(f"{name} = ?" for name in quoted)
-        sql = f"UPDATE {target} SET {assignments} WHERE {id_} = ?"
-        _driver_executemany(session, table, sql, [*columns, "id"], rows)
-        return
     if not _uses_arrays(session):
         statement = (
             sa.update(table)
@@ -127,11 +85,6 @@ def insert(session: Session, table: sa.Table, rows: Sequence[Mapping[str, Any]])
     if not rows:
         return
     names = list(rows[0])
-    if _sqlite(session):
-        target, quoted = _quoted(session, table, names)
-        sql = f"INSERT INTO {target} ({', '.join(quoted)}) VALUES ({', '.join('?' * len(names))})"
-        _driver_executemany(session, table, sql, names, rows)
-        return
     if not _uses_arrays(session):
         session.execute(sa.insert(table), list(rows))
         return

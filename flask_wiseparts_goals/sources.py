@@ -22,7 +22,8 @@ by the ``(organization, date)`` range so indexes serve it. Queries that differ o
 days and users (a goal's intervals, the same months of every team's goals) share one ``SELECT``
 over the union of their users, grouped by user and by a ``CASE`` on the day for each range
 that does not overlap the others: one index scan instead of one per interval and team, and
-each query sums its own users' rows. With ``SqlMapping(monthly=...)`` whole calendar months are
+each query sums its own users' rows (with a ``scope``: the queries of one team and users, on
+other days). With ``SqlMapping(monthly=...)`` whole calendar months are
 read from a monthly rollup, the days around them from the daily one. A query the
 mapping cannot answer (a metric or filter it does not map) gets ``ActualsResult(error=...)``:
 that goal shows why, every other goal keeps its figures.
@@ -78,7 +79,9 @@ class SqlMapping:
         (its ``date`` column holds the month's first day), refreshed with ``table``. The whole
         months of a query's range are read from it and only the days at the range's edges
         from ``table``: a half-year is 6 rows per user and dimension instead of about 130.
-        Not used with a ``scope`` or a callable filter (host code that may look at the days).
+        Not used with a ``scope`` or a callable filter (host code may look at the team).
+        A ``scope`` (and a callable filter) is called once for the queries of one team, users
+        and filters on days that do not overlap: it may look at those, not at the days.
     """
 
     category: str
@@ -228,24 +231,20 @@ def _plan(
     same months) share it, and their SELECT reads the union of their users, grouped by user,
     so each query sums only its own users' rows. With a ``monthly`` table, a query's whole
     calendar months are one piece read from it, the days before and after them pieces read
-    from ``table``. A mapping with host code that sees each query (:func:`_shareable`) reads
-    every query alone.
+    from ``table``. A mapping with host code that sees the queries (:func:`_shareable`: a
+    ``scope``, a callable filter) shares a SELECT only between queries that differ by their
+    days, and reads no monthly table: the host code is called with one of them, so it may
+    look at the team, the users and the filters, not at the days.
     """
-    if not _shareable(mapping):
-        alone = list(enumerate(asked))
-        selects = [_select(mapping, organization_id, [each]) for each in alone]
-        return selects, [
-            _Piece(query.metric, query.group_by is not None, everyone=[index])
-            for index, query in alone
-        ]
+    shareable = _shareable(mapping)
     numbers: dict[tuple[Any, ...], int] = {}
     pieces: list[_Piece] = []
     users: list[set[str] | None] = []
     # (on the monthly table, question) -> [(piece number, start, end, a query asking it)]
     questions: dict[tuple[Any, ...], list[tuple[int, date, date, ActualsQuery]]] = {}
     for index, query in enumerate(asked):
-        question = _question(query)
-        if mapping.monthly is None:
+        question = _question(query) if shareable else _scoped_question(query)
+        if mapping.monthly is None or not shareable:
             ranges = [(False, query.start, query.end)]
         else:
             ranges = _split_months(query.start, query.end)
@@ -291,6 +290,13 @@ def _question(query: ActualsQuery) -> tuple[Any, ...]:
     """What one SELECT answers for any users and days: the metric, whether users are
     restricted, the filters and the grouping (the team only matters to a ``scope``)."""
     return (query.metric, query.user_ids is None, query.filters, query.group_by)
+
+
+def _scoped_question(query: ActualsQuery) -> tuple[Any, ...]:
+    """What one SELECT answers for a mapping with host code: the same as :func:`_signature`,
+    but for any days."""
+    users = None if query.user_ids is None else frozenset(query.user_ids)
+    return (query.metric, users, query.team_id, query.filters, query.group_by)
 
 
 def _disjoint(

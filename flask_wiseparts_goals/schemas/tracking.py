@@ -120,8 +120,14 @@ def _row_dumper(schema: ma.Schema) -> Callable[[Mapping[str, Any]], dict[str, An
         for name, key, convert, passing in plan:
             if name in item:
                 value = item[name]
-                # None, and values the field would dump as they are, without a call.
-                out[key] = value if value is None or type(value) in passing else convert(value)
+                # None, and values the field would dump as they are, without a call; a
+                # Decimal of a decimal field as _decimal_text formats it, inline.
+                if value is None or type(value) in passing:
+                    out[key] = value
+                elif convert is _decimal_text and type(value) is Decimal:
+                    out[key] = format(value, "f")
+                else:
+                    out[key] = convert(value)
         return out
 
     return dump

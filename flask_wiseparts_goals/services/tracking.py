@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVarTuple
 
 import sqlalchemy as sa
 
@@ -55,6 +55,8 @@ from .context import Context, goal_target, load_goal
 from .goals import category_enabled
 
 logger = logging.getLogger("flask_wiseparts_goals")
+
+_Row = TypeVarTuple("_Row")
 
 ZERO = Decimal(0)
 
@@ -566,9 +568,14 @@ class Batch:
     ) -> list[dict[str, Any]]:
         """The figures of each of ``users`` within the slot (``counted``, their actual over
         the days they were counted, their target when the goal is split by members), as
-        :meth:`own_figures` computes them without the period's fields. What every row of the
-        slot shares (places, answers, timeline, thresholds) is looked up once: progress
-        computes thousands of these rows per request."""
+        :meth:`own_figures` computes them without the period's fields.
+
+        Progress computes thousands of these rows per request, so what every row of the slot
+        shares (places, answers, timeline, thresholds) is looked up once, and members with
+        the same target and actual on the same timeline share one computation (the figures
+        are a function of those values alone, rounded to fixed places: equal values give the
+        same figures): every member of an interval that has not started (actual 0) under an
+        equal split, for instance."""
         goal = slot.goal
         target_places, actual_places = self.places(goal)
         thresholds = self.thresholds
@@ -577,29 +584,31 @@ class Batch:
         counted = slot.counted_users
         member_timelines = self.ctx.hooks.member_calendars
         timeline = slot.timeline
+        computed: dict[tuple[Any, ...], dict[str, Any]] = {}
         rows = []
         for user in users:
             counts = counted is None or user in counted
             actual = None
             if per_user is not None and counts:
                 actual = per_user.get(user, ZERO)
+            target = targets.get(user) if split else None
             if member_timelines:
                 timeline = self.member_timeline(slot, user)
-            rows.append(
-                {
-                    "user_id": user,
-                    "counted": counts,
-                    **display_figures(
-                        targets.get(user) if split else None,
-                        actual,
-                        timeline,
-                        thresholds,
-                        target_places=target_places,
-                        actual_places=actual_places,
-                        stretch=False,
-                    ),
-                }
-            )
+                key: tuple[Any, ...] = (target, actual, timeline)
+            else:
+                key = (target, actual)
+            figures = computed.get(key)
+            if figures is None:
+                figures = computed[key] = display_figures(
+                    target,
+                    actual,
+                    timeline,
+                    thresholds,
+                    target_places=target_places,
+                    actual_places=actual_places,
+                    stretch=False,
+                )
+            rows.append({"user_id": user, "counted": counts, **figures})
         return rows
 
 
@@ -637,6 +646,14 @@ class StartedInterval(NamedTuple):
 # --------------------------------------------------------------------------------------------
 
 
+def _rows(ctx: Context, statement: sa.Select[*_Row]) -> sa.CursorResult[*_Row]:
+    """The plain rows of a column select, executed on the session's connection (in its
+    transaction): the ORM's result processing costs more than the rows themselves for the
+    thousands of interval and allocation rows a dashboard or a progress reads. For reads
+    only (no autoflush)."""
+    return ctx.session.connection().execute(statement)
+
+
 def _enabled_categories(ctx: Context) -> list[Category]:
     return [category for category in CATEGORY_ORDER if category_enabled(ctx, category)]
 
@@ -672,13 +689,14 @@ def _started_intervals(
     """The intervals started by ``as_of`` of every goal matching ``conditions``, in order:
     one statement. A whole range's actual is the sum of these; the last is the current one."""
     intervals: dict[int, list[StartedInterval]] = defaultdict(list)
-    for row in ctx.session.execute(
+    for row in _rows(
+        ctx,
         sa.select(
             Interval.id, Interval.goal_id, Interval.start_date, Interval.end_date, Interval.aim
         )
         .join(Goal, Interval.goal_id == Goal.id)
         .where(*conditions, Interval.start_date <= as_of)
-        .order_by(Interval.goal_id, Interval.start_date)
+        .order_by(Interval.goal_id, Interval.start_date),
     ):
         interval = StartedInterval(*row)
         intervals[interval.goal_id].append(interval)
@@ -783,7 +801,8 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
     # The organization's active goals as plain rows with their started intervals (one
     # statement). Only the candidates (the goals counting the caller or holding their
     # allocation) are then authorized and loaded whole: the cost follows the caller's goals.
-    rows = ctx.session.execute(
+    rows = _rows(
+        ctx,
         sa.select(
             Goal.id,
             Goal.organization_id,
@@ -799,7 +818,7 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
         )
         .outerjoin(Interval, sa.and_(Interval.goal_id == Goal.id, Interval.start_date <= as_of))
         .where(*conditions)
-        .order_by(Goal.start_date, Goal.id, Interval.start_date)
+        .order_by(Goal.start_date, Goal.id, Interval.start_date),
     ).all()
     light: dict[int, tuple[Any, ...]] = {}
     started: dict[int, list[StartedInterval]] = {}
@@ -899,10 +918,11 @@ def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
     ).all()
     # Plain rows: progress reads thousands of allocations and changes none.
     allocations: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
-    for interval_id, user_id, target in ctx.session.execute(
+    for interval_id, user_id, target in _rows(
+        ctx,
         sa.select(Allocation.interval_id, Allocation.user_id, Allocation.target)
         .where(Allocation.goal_id == goal.id)
-        .order_by(Allocation.interval_id, Allocation.position, Allocation.id)
+        .order_by(Allocation.interval_id, Allocation.position, Allocation.id),
     ):
         allocations[interval_id].append((user_id, target))
 

@@ -638,7 +638,8 @@ class StartedInterval(NamedTuple):
     goal_id: int
     start_date: date
     end_date: date
-    aim: Decimal
+    #: ``None`` where it is not read: ``/widgets/me`` shows the caller's own targets.
+    aim: Decimal | None
 
 
 # --------------------------------------------------------------------------------------------
@@ -814,7 +815,6 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
             Interval.id,
             Interval.start_date,
             Interval.end_date,
-            Interval.aim,
         )
         .outerjoin(Interval, sa.and_(Interval.goal_id == Goal.id, Interval.start_date <= as_of))
         .where(*conditions)
@@ -828,7 +828,7 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
             light[goal_id] = row
             started[goal_id] = []
         if row[7] is not None:
-            started[goal_id].append(StartedInterval(row[7], goal_id, row[8], row[9], row[10]))
+            started[goal_id].append(StartedInterval(row[7], goal_id, row[8], row[9], None))
     mine: dict[int, dict[int, Allocation]] = defaultdict(dict)
     if light:
         allocations = ctx.session.scalars(

@@ -223,15 +223,6 @@ class Batch:
             )
         return known[team_id]
 
-    def members(self, goal: Goal, period: Period) -> tuple[str, ...] | None:
-        """The users an interval of ``goal`` counts, in team order; ``None`` (everybody) for a
-        goal without a team. With memberships: whoever belonged to the team on any day from
-        the interval's start to its measured day (``as_of`` clipped into it); without: the
-        members on the measured day. A team the host does not know counts nobody."""
-        if goal.team_id is None:
-            return None
-        return self.team_members(goal.team_id, period)
-
     def counts_member(self, team_id: str, start: date, end: date, user_id: str) -> bool:
         """Whether an interval ``[start, end]`` of a goal of ``team_id`` counts ``user_id``
         (once per team and interval dates)."""
@@ -242,7 +233,11 @@ class Batch:
         return found
 
     def team_members(self, team_id: str, period: Period) -> tuple[str, ...]:
-        """:meth:`members` of a team's interval ``period`` (once per team and period)."""
+        """The users an interval ``period`` of a goal of ``team_id`` counts, in team order
+        (once per team and period; a goal without a team counts everybody). With
+        memberships: whoever belonged to the team on any day from the interval's start to its
+        measured day (``as_of`` clipped into it); without: the members on the measured day. A
+        team the host does not know counts nobody."""
         on = min(max(self.as_of, period.start), period.end)
         key = (team_id, period.start, on)
         found = self._members.get(key)

@@ -364,7 +364,7 @@ def notes_for(rows: Sequence[dict[str, Any]]) -> list[str]:
     """What the table does not say on its own."""
     notes = []
     for r in rows:
-        if "one_team_ms" in r:
+        if "one_team_ms" in r:  # the team widget's row (the other read rows have a source_ms)
             notes.append(
                 f"{r['db']}: team widget: the metric source takes {r['source_ms']:.1f} ms of "
                 f"{r['median_ms']:.1f} ms; one team's widget {r['one_team_ms']:.1f} ms"

@@ -243,8 +243,10 @@ class HostHooks:
                 end=end,
                 user_id=user_id,
             )
-            period = Period(start, end)
-            self._business_days[key] = frozenset(day for day in value or () if day in period)
+            # ``day in Period(start, end)``, inlined: a year of days per team and request.
+            self._business_days[key] = frozenset(
+                day for day in value or () if isinstance(day, date) and start <= day <= end
+            )
         return self._business_days[key]
 
     def collect_actuals(

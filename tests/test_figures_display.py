@@ -102,3 +102,31 @@ def test_status_is_decided_on_exact_values_at_the_boundary():
         display_figures(target, Decimal("989.99"), timeline, thresholds, **kwargs)["status"]
         == "behind"
     )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_equal_values_give_the_same_figures_whatever_their_exponent_or_sign_of_zero(seed):
+    """Progress computes the figures once for members with equal (target, actual) on the same
+    timeline (``Batch.member_rows``): that is exact only because the figures depend on the
+    values alone, not on how they are written (``1``, ``1.0``, ``1.00``; ``0``, ``-0.00``)."""
+    rng = random.Random(seed)
+    thresholds = Thresholds()
+
+    def spellings(value: Decimal) -> list[Decimal]:
+        written = [value, value.quantize(Decimal("0.01")), value.quantize(Decimal("0.0001"))]
+        if value == 0:
+            written += [Decimal("-0"), Decimal("-0.00")]
+        return written
+
+    for _ in range(200):
+        target = rng.choice([Decimal(0), Decimal(rng.randrange(10**5)), Decimal("400")])
+        actual = rng.choice([Decimal(0), Decimal(rng.randrange(10**6)) / 100, Decimal("-5")])
+        as_of = PERIOD.start + timedelta(days=rng.randrange(-3, 34))
+        timeline = Timeline.of(PERIOD, as_of, rng.choice(CALENDARS))
+        places = {"target_places": rng.choice([0, 2]), "actual_places": rng.choice([0, 2])}
+        shown = [
+            display_figures(t, a, timeline, thresholds, stretch=False, **places)
+            for t in spellings(target)
+            for a in spellings(actual)
+        ]
+        assert all(same(figures, shown[0]) for figures in shown), (target, actual, as_of)

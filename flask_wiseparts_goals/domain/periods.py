@@ -125,7 +125,12 @@ def days_of(period: Period) -> Iterator[date]:
 
 def weekdays(period: Period) -> list[date]:
     """Monday to Friday within the period: the default business days."""
-    return [day for day in days_of(period) if day.weekday() < 5]
+    # By ordinal: day 1 (0001-01-01) is a Monday, so ``(ordinal - 1) % 7`` is the weekday.
+    return [
+        date.fromordinal(ordinal)
+        for ordinal in range(period.start.toordinal(), period.end.toordinal() + 1)
+        if (ordinal - 1) % 7 < 5
+    ]
 
 
 def count_in(days: Iterable[date], period: Period) -> int:

@@ -47,14 +47,15 @@ class ExactDecimal(sa.TypeDecorator[Decimal]):
     def process_bind_param(self, value: Any, dialect: Any) -> Any:
         if value is None or dialect.name != "sqlite":
             return value
-        return format(Decimal(value).quantize(Decimal("0.01")), "020f")
+        return format(Decimal(value).quantize(_CENT), "020f")
 
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
         if value is None:
             return None
-        return Decimal(value).quantize(Decimal("0.01"))
+        return Decimal(value).quantize(_CENT)
 
 
+_CENT = Decimal("0.01")
 #: Every stored amount: 16 integer digits, 2 decimals, exact.
 Amount = ExactDecimal()
 #: Opaque ids supplied by the host (users, teams, organizations).

@@ -79,10 +79,7 @@ def goal_breakdown(
 
     batch = Batch(ctx, as_of, group_by=by)
     batch.load_calendars([goal])
-    asked = [
-        (interval, batch.ask(goal, Period(interval.start_date, interval.end_date), interval.id))
-        for interval in intervals
-    ]
+    asked = list(zip(intervals, batch.ask_intervals(goal, intervals), strict=True))
     whole = batch.ask_period(goal, [slot for _, slot in asked])
     current = next(((i, slot) for i, slot in asked if i.start_date <= as_of <= i.end_date), None)
     pairs: list[tuple[str, Slot, Shift]] = [

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVarTuple
 
 import sqlalchemy as sa
 
@@ -55,6 +55,8 @@ from .context import Context, goal_target, load_goal
 from .goals import category_enabled
 
 logger = logging.getLogger("flask_wiseparts_goals")
+
+_Row = TypeVarTuple("_Row")
 
 ZERO = Decimal(0)
 
@@ -142,11 +144,13 @@ class Slot:
     children: tuple[Slot, ...] = ()
 
     @cached_property
-    def _counted(self) -> frozenset[str] | None:
+    def counted_users(self) -> frozenset[str] | None:
+        """:attr:`user_ids` as a set (``None``: everybody)."""
         return None if self.user_ids is None else frozenset(self.user_ids)
 
     def counts(self, user_id: str) -> bool:
-        return self._counted is None or user_id in self._counted
+        counted = self.counted_users
+        return counted is None or user_id in counted
 
     def measured_parts(self) -> tuple[Part, ...]:
         if not self.children:
@@ -175,8 +179,10 @@ class Batch:
         self._places: dict[int, tuple[int, int]] = {}
         self._filters: dict[int, Filters] = {}
         self._members: dict[tuple[str, date, date], tuple[str, ...]] = {}
+        self._memberships: dict[str, tuple[Membership, ...] | None] = {}
+        self._periods: dict[tuple[date, date], Period] = {}
         self._counts: dict[tuple[str, date, date, str], bool] = {}
-        self._timelines: dict[tuple[str | None, date, date], Timeline] = {}
+        self._timelines: dict[tuple[str | None, date, date], tuple[Timeline, Period | None]] = {}
         self._counted_spans: dict[
             tuple[str, date, date], list[tuple[Period, tuple[str, ...] | None]]
         ] = {}
@@ -209,17 +215,13 @@ class Batch:
     def memberships(self, team_id: str) -> tuple[Membership, ...] | None:
         """The team's memberships over the request's range (one hook call per team), or
         ``None`` when no plugin answers ``goals_team_memberships``."""
-        start, end = self._ranges[team_id]
-        return self.ctx.hooks.team_memberships(self.ctx.organization_id, team_id, start, end)
-
-    def members(self, goal: Goal, period: Period) -> tuple[str, ...] | None:
-        """The users an interval of ``goal`` counts, in team order; ``None`` (everybody) for a
-        goal without a team. With memberships: whoever belonged to the team on any day from
-        the interval's start to its measured day (``as_of`` clipped into it); without: the
-        members on the measured day. A team the host does not know counts nobody."""
-        if goal.team_id is None:
-            return None
-        return self.team_members(goal.team_id, period)
+        known = self._memberships
+        if team_id not in known:
+            start, end = self._ranges[team_id]
+            known[team_id] = self.ctx.hooks.team_memberships(
+                self.ctx.organization_id, team_id, start, end
+            )
+        return known[team_id]
 
     def counts_member(self, team_id: str, start: date, end: date, user_id: str) -> bool:
         """Whether an interval ``[start, end]`` of a goal of ``team_id`` counts ``user_id``
@@ -231,7 +233,11 @@ class Batch:
         return found
 
     def team_members(self, team_id: str, period: Period) -> tuple[str, ...]:
-        """:meth:`members` of a team's interval ``period`` (once per team and period)."""
+        """The users an interval ``period`` of a goal of ``team_id`` counts, in team order
+        (once per team and period; a goal without a team counts everybody). With
+        memberships: whoever belonged to the team on any day from the interval's start to its
+        measured day (``as_of`` clipped into it); without: the members on the measured day. A
+        team the host does not know counts nobody."""
         on = min(max(self.as_of, period.start), period.end)
         key = (team_id, period.start, on)
         found = self._members.get(key)
@@ -246,42 +252,58 @@ class Batch:
 
     # -- queries --------------------------------------------------------------------------------
 
-    def ask(self, goal: Goal, period: Period, interval_id: int | None = None) -> Slot:
-        """Register the measure of one interval of ``goal`` (asked later, with the batch)."""
-        team_id = goal.team_id
-        timeline = self._timeline(team_id, period)
-        user_ids = self.members(goal, period)
-        measured = timeline.measured(period, self.as_of)
-        parts: list[Part] = []
-        if measured is not None:
-            for span, users in self._spans(team_id, measured, user_ids):
-                # Keyed by the span: spans of one goal's intervals never coincide.
-                key = f"{goal.id}:{span.start.isoformat()}:{span.end.isoformat()}"
-                parts.append(Part(key, users))
-                queries = self._queries[goal.category]
-                if key not in queries:
-                    queries[key] = ActualsQuery(
-                        key=key,
-                        metric=goal.metric,
-                        start=span.start,
-                        end=span.end,
-                        user_ids=users,
-                        team_id=goal.team_id,
-                        goal_id=goal.id,
-                        interval_id=interval_id,
-                        filters=self._goal_filters(goal),
-                        group_by=self.group_by,
-                    )
-        return Slot(goal, period, timeline, tuple(parts), user_ids, interval_id)
+    def ask_intervals(
+        self, goal: Goal, intervals: Iterable[Interval | StartedInterval]
+    ) -> list[Slot]:
+        """Register the measure of each of ``goal``'s ``intervals`` (asked later, with the
+        batch): one slot per interval, in order. What the goal's intervals share (its team,
+        metric, filters) is read once."""
+        team_id, goal_id, category = goal.team_id, goal.id, goal.category
+        slots = []
+        for interval in intervals:
+            period = self._period(interval.start_date, interval.end_date)
+            timeline, measured = self._timeline(team_id, period)
+            user_ids = None if team_id is None else self.team_members(team_id, period)
+            parts: list[Part] = []
+            if measured is not None:
+                for span, users in self._spans(team_id, measured, user_ids):
+                    # Keyed by the span: spans of one goal's intervals never coincide.
+                    key = f"{goal_id}:{span.start.isoformat()}:{span.end.isoformat()}"
+                    parts.append(Part(key, users))
+                    queries = self._queries[category]
+                    if key not in queries:
+                        queries[key] = ActualsQuery(
+                            key=key,
+                            metric=goal.metric,
+                            start=span.start,
+                            end=span.end,
+                            user_ids=users,
+                            team_id=team_id,
+                            goal_id=goal_id,
+                            interval_id=interval.id,
+                            filters=self._goal_filters(goal),
+                            group_by=self.group_by,
+                        )
+            slots.append(Slot(goal, period, timeline, tuple(parts), user_ids, interval.id))
+        return slots
 
-    def _timeline(self, team_id: str | None, period: Period) -> Timeline:
-        """``Timeline.of`` the period on the team's calendar (once per team and period)."""
+    def _period(self, start: date, end: date) -> Period:
+        """``Period(start, end)``, once per request: goals share their months."""
+        key = (start, end)
+        period = self._periods.get(key)
+        if period is None:
+            period = self._periods[key] = Period(start, end)
+        return period
+
+    def _timeline(self, team_id: str | None, period: Period) -> tuple[Timeline, Period | None]:
+        """``Timeline.of`` the period on the team's calendar and the range it measures
+        (``Timeline.measured``), once per team and period."""
         key = (team_id, period.start, period.end)
-        timeline = self._timelines.get(key)
-        if timeline is None:
+        found = self._timelines.get(key)
+        if found is None:
             timeline = Timeline.of(period, self.as_of, self.calendar(team_id))
-            self._timelines[key] = timeline
-        return timeline
+            found = self._timelines[key] = (timeline, timeline.measured(period, self.as_of))
+        return found
 
     def _spans(
         self, team_id: str | None, measured: Period, user_ids: tuple[str, ...] | None
@@ -330,9 +352,14 @@ class Batch:
         timeline = Timeline.of(period, self.as_of, self.calendar(goal.team_id))
         user_ids: tuple[str, ...] | None = None
         if goal.team_id is not None:
-            user_ids = tuple(
-                dict.fromkeys(user for slot in intervals for user in slot.user_ids or ())
-            )
+            first = intervals[0].user_ids if intervals else None
+            if all(slot.user_ids == first for slot in intervals):
+                # The usual case (the same members all along): one pass over one of them.
+                user_ids = tuple(dict.fromkeys(first or ()))
+            else:
+                user_ids = tuple(
+                    dict.fromkeys(user for slot in intervals for user in slot.user_ids or ())
+                )
         return Slot(goal, period, timeline, (), user_ids, None, tuple(intervals))
 
     def collect(self) -> None:
@@ -413,18 +440,26 @@ class Batch:
     def actual_of(self, slot: Slot, user_id: str) -> Decimal | None:
         """A user's actual within the slot, over the days they were counted; ``None`` when not
         measured or not counted."""
+        per_user = self._actuals_per_user(slot)
+        if per_user is None or not slot.counts(user_id):
+            return None
+        return per_user.get(user_id, ZERO)
+
+    def _actuals_per_user(self, slot: Slot) -> dict[str, Decimal] | None:
+        """Every user's actual within the slot (a user absent from it counts 0), summed over
+        the parts counting them in one walk of the answers, once per slot; ``None`` when not
+        measured."""
         results, error = self._resolve(slot)
-        if results is None or error is not None or not slot.counts(user_id):
+        if results is None or error is not None:
             return None
         per_user = self._per_user.get(slot)
         if per_user is None:
-            # Every user's sum over the parts counting them, in one walk of the answers.
             per_user = self._per_user[slot] = {}
             for part, result in results:
                 for user, value in result.per_user.items():
                     if part.counts(user):
                         per_user[user] = per_user.get(user, ZERO) + value
-        return per_user.get(user_id, ZERO)
+        return per_user
 
     def groups(self, slot: Slot) -> dict[str, Decimal] | None:
         """The slot's actual per value of the batch's ``group_by`` dimension (summed over its
@@ -523,18 +558,53 @@ class Batch:
         data["counted"] = slot.counts(user_id)
         return data
 
-    def member_figures(self, slot: Slot, user_id: str, target: Decimal | None) -> dict[str, Any]:
-        target_places, actual_places = self.places(slot.goal)
-        data = display_figures(
-            target,
-            self.actual_of(slot, user_id),
-            self.member_timeline(slot, user_id),
-            self.thresholds,
-            target_places=target_places,
-            actual_places=actual_places,
-            stretch=False,
-        )
-        return {"user_id": user_id, "counted": slot.counts(user_id), **data}
+    def member_rows(
+        self, slot: Slot, users: Iterable[str], targets: Mapping[str, Decimal]
+    ) -> list[dict[str, Any]]:
+        """The figures of each of ``users`` within the slot (``counted``, their actual over
+        the days they were counted, their target when the goal is split by members), as
+        :meth:`own_figures` computes them without the period's fields.
+
+        Progress computes thousands of these rows per request, so what every row of the slot
+        shares (places, answers, timeline, thresholds) is looked up once, and members with
+        the same target and actual on the same timeline share one computation (the figures
+        are a function of those values alone, rounded to fixed places: equal values give the
+        same figures): every member of an interval that has not started (actual 0) under an
+        equal split, for instance."""
+        goal = slot.goal
+        target_places, actual_places = self.places(goal)
+        thresholds = self.thresholds
+        split = goal.split_by_team_members
+        per_user = self._actuals_per_user(slot)
+        counted = slot.counted_users
+        member_timelines = self.ctx.hooks.member_calendars
+        timeline = slot.timeline
+        computed: dict[tuple[Any, ...], dict[str, Any]] = {}
+        rows = []
+        for user in users:
+            counts = counted is None or user in counted
+            actual = None
+            if per_user is not None and counts:
+                actual = per_user.get(user, ZERO)
+            target = targets.get(user) if split else None
+            if member_timelines:
+                timeline = self.member_timeline(slot, user)
+                key: tuple[Any, ...] = (target, actual, timeline)
+            else:
+                key = (target, actual)
+            figures = computed.get(key)
+            if figures is None:
+                figures = computed[key] = display_figures(
+                    target,
+                    actual,
+                    timeline,
+                    thresholds,
+                    target_places=target_places,
+                    actual_places=actual_places,
+                    stretch=False,
+                )
+            rows.append({"user_id": user, "counted": counts, **figures})
+        return rows
 
 
 def goal_summary(goal: Goal) -> dict[str, Any]:
@@ -563,16 +633,21 @@ class StartedInterval(NamedTuple):
     goal_id: int
     start_date: date
     end_date: date
-    aim: Decimal
-
-
-def _interval_period(interval: Interval | StartedInterval) -> Period:
-    return Period(interval.start_date, interval.end_date)
+    #: ``None`` where it is not read: ``/widgets/me`` shows the caller's own targets.
+    aim: Decimal | None
 
 
 # --------------------------------------------------------------------------------------------
 # Loading: a fixed number of statements
 # --------------------------------------------------------------------------------------------
+
+
+def _rows(ctx: Context, statement: sa.Select[*_Row]) -> sa.CursorResult[*_Row]:
+    """The plain rows of a column select, executed on the session's connection (in its
+    transaction): the ORM's result processing costs more than the rows themselves for the
+    thousands of interval and allocation rows a dashboard or a progress reads. For reads
+    only (no autoflush)."""
+    return ctx.session.connection().execute(statement)
 
 
 def _enabled_categories(ctx: Context) -> list[Category]:
@@ -610,13 +685,14 @@ def _started_intervals(
     """The intervals started by ``as_of`` of every goal matching ``conditions``, in order:
     one statement. A whole range's actual is the sum of these; the last is the current one."""
     intervals: dict[int, list[StartedInterval]] = defaultdict(list)
-    for row in ctx.session.execute(
+    for row in _rows(
+        ctx,
         sa.select(
             Interval.id, Interval.goal_id, Interval.start_date, Interval.end_date, Interval.aim
         )
         .join(Goal, Interval.goal_id == Goal.id)
         .where(*conditions, Interval.start_date <= as_of)
-        .order_by(Interval.goal_id, Interval.start_date)
+        .order_by(Interval.goal_id, Interval.start_date),
     ):
         interval = StartedInterval(*row)
         intervals[interval.goal_id].append(interval)
@@ -647,7 +723,7 @@ def _ask_period_and_current(
     for goal in goals:
         intervals = started.get(goal.id, ())
         current = _current(intervals, batch.as_of)
-        asked = [batch.ask(goal, _interval_period(i), i.id) for i in intervals]
+        asked = batch.ask_intervals(goal, intervals)
         slot = next((s for s, i in zip(asked, intervals, strict=True) if i is current), None)
         slots.append((goal, batch.ask_period(goal, asked), slot, current))
     batch.collect()
@@ -711,16 +787,18 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
 
     Statements: 3 (the organization's active goals with their started intervals as plain
     rows, the caller's allocations, then the goals counting the caller), and the cost follows
-    the caller's goals: the others are read as rows only, never loaded or measured.
+    the caller's goals: the others are read as rows only, never authorized, loaded or
+    measured (``goals_authorize`` is asked about the candidates only).
     """
     me = ctx.identity.user_id
     ctx.require("read", AuthTarget(kind="organization", organization_id=ctx.organization_id))
     categories = _enabled_categories(ctx)
     conditions = _active_conditions(ctx, as_of, categories)
     # The organization's active goals as plain rows with their started intervals (one
-    # statement), authorized as before; only the goals counting the caller or holding their
-    # allocation are then loaded whole: the cost follows the caller's goals.
-    rows = ctx.session.execute(
+    # statement). Only the candidates (the goals counting the caller or holding their
+    # allocation) are then authorized and loaded whole: the cost follows the caller's goals.
+    rows = _rows(
+        ctx,
         sa.select(
             Goal.id,
             Goal.organization_id,
@@ -732,11 +810,10 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
             Interval.id,
             Interval.start_date,
             Interval.end_date,
-            Interval.aim,
         )
         .outerjoin(Interval, sa.and_(Interval.goal_id == Goal.id, Interval.start_date <= as_of))
         .where(*conditions)
-        .order_by(Goal.start_date, Goal.id, Interval.start_date)
+        .order_by(Goal.start_date, Goal.id, Interval.start_date),
     ).all()
     light: dict[int, tuple[Any, ...]] = {}
     started: dict[int, list[StartedInterval]] = {}
@@ -746,11 +823,24 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
             light[goal_id] = row
             started[goal_id] = []
         if row[7] is not None:
-            started[goal_id].append(StartedInterval(row[7], goal_id, row[8], row[9], row[10]))
-    visible = [
-        row
+            started[goal_id].append(StartedInterval(row[7], goal_id, row[8], row[9], None))
+    mine: dict[int, dict[int, Allocation]] = defaultdict(dict)
+    if light:
+        allocations = ctx.session.scalars(
+            sa.select(Allocation)
+            .join(Goal, Allocation.goal_id == Goal.id)
+            .where(*conditions, Allocation.user_id == me)
+        ).all()
+        for allocation in allocations:
+            mine[allocation.goal_id][allocation.interval_id] = allocation
+
+    batch = Batch(ctx, as_of)
+    batch.load_ranges((row[2], row[5], row[6]) for row in light.values())
+    counted_ids = [
+        row[0]
         for row in light.values()
-        if ctx.allowed(
+        if (row[0] in mine or _counts_me(batch, row[2], started[row[0]], me))
+        and ctx.allowed(
             "read",
             AuthTarget(
                 kind="goal",
@@ -761,23 +851,6 @@ def my_widget(ctx: Context, *, as_of: date) -> dict[str, Any]:
                 category=row[4],
             ),
         )
-    ]
-    mine: dict[int, dict[int, Allocation]] = defaultdict(dict)
-    if visible:
-        allocations = ctx.session.scalars(
-            sa.select(Allocation)
-            .join(Goal, Allocation.goal_id == Goal.id)
-            .where(*conditions, Allocation.user_id == me)
-        ).all()
-        for allocation in allocations:
-            mine[allocation.goal_id][allocation.interval_id] = allocation
-
-    batch = Batch(ctx, as_of)
-    batch.load_ranges((row[2], row[5], row[6]) for row in visible)
-    counted_ids = [
-        row[0]
-        for row in visible
-        if row[0] in mine or _counts_me(batch, row[2], started[row[0]], me)
     ]
     counted: list[Goal] = []
     if counted_ids:
@@ -840,19 +913,17 @@ def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
     ).all()
     # Plain rows: progress reads thousands of allocations and changes none.
     allocations: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
-    for interval_id, user_id, target in ctx.session.execute(
+    for interval_id, user_id, target in _rows(
+        ctx,
         sa.select(Allocation.interval_id, Allocation.user_id, Allocation.target)
         .where(Allocation.goal_id == goal.id)
-        .order_by(Allocation.interval_id, Allocation.position, Allocation.id)
+        .order_by(Allocation.interval_id, Allocation.position, Allocation.id),
     ):
         allocations[interval_id].append((user_id, target))
 
     batch = Batch(ctx, as_of)
     batch.load_calendars([goal])
-    slots = [
-        (interval, batch.ask(goal, _interval_period(interval), interval.id))
-        for interval in intervals
-    ]
+    slots = list(zip(intervals, batch.ask_intervals(goal, intervals), strict=True))
     whole = batch.ask_period(goal, [slot for _, slot in slots])
     batch.collect()
     answer = batch.answer(goal.category)
@@ -887,15 +958,11 @@ def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
 
 def _members(batch: Batch, slot: Slot, targets: Mapping[str, Decimal]) -> list[dict[str, Any]]:
     """Member rows of one slot: allocation holders, then counted members without one."""
-    goal = slot.goal
     if slot.user_ids is None:
-        users = list(dict.fromkeys([*targets, *batch.reported_users(slot)]))
+        users = dict.fromkeys([*targets, *batch.reported_users(slot)])
     else:
-        users = list(dict.fromkeys([*targets, *slot.user_ids]))
-    split = goal.split_by_team_members
-    return [
-        batch.member_figures(slot, user, targets.get(user) if split else None) for user in users
-    ]
+        users = dict.fromkeys([*targets, *slot.user_ids])
+    return batch.member_rows(slot, users, targets)
 
 
 def goals_period_progress(
@@ -936,10 +1003,7 @@ def goals_period_progress(
     batch.load_calendars(goals)
     wholes = []
     for goal in goals:
-        slots = [
-            batch.ask(goal, _interval_period(interval), interval.id)
-            for interval in intervals[goal.id]
-        ]
+        slots = batch.ask_intervals(goal, intervals[goal.id])
         wholes.append((goal, batch.ask_period(goal, slots)))
     batch.collect()
     progress: dict[int, dict[str, Any]] = {}

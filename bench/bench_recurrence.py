@@ -40,9 +40,9 @@ from sqlalchemy.orm import DeclarativeBase
 
 from flask_wiseparts_goals import Goals, hookimpl
 from flask_wiseparts_goals.domain.periods import Period, month_splits, weekdays
+from flask_wiseparts_goals.jobs.recurrence import CHUNK_SIZE, run_recurrence
 from flask_wiseparts_goals.models import Allocation, Base, Goal, HistoryEntry, Interval
 from flask_wiseparts_goals.plugins import HostHooks
-from flask_wiseparts_goals.services.recurrence import CHUNK_SIZE, run_recurrence
 
 from .common import backend, counting, dispose
 

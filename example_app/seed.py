@@ -536,7 +536,7 @@ def seed_coaching(today: dt.date) -> int:
 
     Returns how many notifications the host's inbox holds afterwards.
     """
-    from flask_wiseparts_goals.scheduler import run_coaching_for_app, run_for_app
+    from flask_wiseparts_goals.jobs import run_job
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     client = app.test_client()
@@ -597,11 +597,11 @@ def seed_coaching(today: dt.date) -> int:
         )
         if response.status_code != 200:
             raise click.ClickException(f"demo targets refused: {response.get_json()}")
-    run_for_app(app, as_of=today)
+    run_job(app, "recurrence", as_of=today)
     monday = today - dt.timedelta(days=today.weekday())
-    run_coaching_for_app(app, as_of=monday)
+    run_job(app, "coach", as_of=monday)
     if monday != today:
-        run_coaching_for_app(app, as_of=today)
+        run_job(app, "coach", as_of=today)
     db.session.remove()
     return db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) or 0
 

@@ -296,14 +296,10 @@ class Goals:
         _follow_host_create_all(db)
         _guard_host_migrations(app)
 
-        from . import (
-            cli_db,  # noqa: F401  (registers "flask goals db")
-            cli_legacy,  # noqa: F401  (registers "flask goals migrate-legacy")
-        )
-        from .cli import goals_cli
-
-        app.cli.add_command(goals_cli)
+        from .cli import register_cli
         from .scheduler import init_scheduler
+
+        register_cli(app)
 
         init_scheduler(app)
 

@@ -1,13 +1,13 @@
-"""The recurrence job on Flask-APScheduler.
+"""The jobs of :data:`.jobs.JOBS` on Flask-APScheduler.
 
 By default only processes that serve requests start a scheduler, on their first request (see
 :func:`init_scheduler`): CLI commands and scripts never do. Every process that starts one runs
-every job (APScheduler 3 cannot share a job store between processes), so the job itself is safe
-to run anywhere, any number of times at once: see :mod:`.services.recurrence`. Hosts with
-several workers turn ``GOALS_SCHEDULER_ENABLED`` off and run ``flask goals recurrence run``
-from cron instead, or leave it on: duplicates are impossible either way, only work is wasted.
+every job (APScheduler 3 cannot share a job store between processes), so every job is safe
+to run anywhere, any number of times at once: see :mod:`.jobs.runtime`. Hosts with several
+workers turn ``GOALS_SCHEDULER_ENABLED`` off and run ``flask goals <job> run`` from cron
+instead, or leave it on: duplicates are impossible either way, only work is wasted.
 
-The job runs every hour by default (``GOALS_SCHEDULER_TIME = "*:05"``): "today" is each goal's
+The jobs run every hour by default (``GOALS_SCHEDULER_TIME = "*:05"``): "today" is each goal's
 own today in its organization's timezone, so an hourly run clones every goal within the hour
 after midnight where its organization is. A daily run (``"HH:MM"``) clones goals up to a day
 late in timezones far from ``GOALS_SCHEDULER_TIMEZONE``.
@@ -21,18 +21,17 @@ import re
 import threading
 import weakref
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
 
-from .plugins import HostHooks
-from .services.coaching import CoachingSummary, run_coaching
-from .services.coaching import ProgressCallback as CoachingProgress
-from .services.planning import PlanningSummary
-from .services.recurrence import ProgressCallback, RecurrenceSummary, run_recurrence
+from .jobs import COACHING, JOBS, PLANNING, RECURRENCE, run_job
+from .jobs.runtime import Summary
 
-JOB_ID = "goals-recurrence"
+#: The scheduler's job ids (of :data:`.jobs.JOBS`).
+JOB_ID = RECURRENCE.scheduler_id
+PLANNING_JOB_ID = PLANNING.scheduler_id
+COACHING_JOB_ID = COACHING.scheduler_id
 #: ``app.extensions`` key of the scheduler this process started (absent: none started).
 SCHEDULER_KEY = "goals_scheduler"
 #: Run late rather than not at all when the process was busy or asleep at the planned time
@@ -62,26 +61,6 @@ def parse_schedule(value: str) -> dict[str, str]:
     return {"hour": match["hour"], "minute": str(int(match["minute"]))}
 
 
-def run_for_app(
-    app: Flask,
-    *,
-    as_of: date | None = None,
-    dry_run: bool = False,
-    on_progress: ProgressCallback | None = None,
-) -> RecurrenceSummary:
-    """Run the recurrence on ``app``'s database with a fresh hooks façade (needs its app
-    context). Shared by the job and the CLI."""
-    state = app.extensions["goals"]
-    return run_recurrence(
-        state.session,
-        HostHooks(state.plugin_manager),
-        as_of=as_of,
-        dry_run=dry_run,
-        on_progress=on_progress,
-        config=app.config,
-    )
-
-
 def _app_named(name: str | None) -> Flask:
     if has_app_context() and (name is None or current_app.import_name == name):
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -91,39 +70,41 @@ def _app_named(name: str | None) -> Flask:
     if name is None and len(_apps) == 1:
         return next(iter(_apps.values()))
     raise RuntimeError(
-        f"No Flask app {name!r} with flask-wiseparts-goals in this process for the recurrence job."
+        f"No Flask app {name!r} with flask-wiseparts-goals in this process for the goals jobs."
     )
 
 
-def recurrence_job(app_name: str | None = None) -> RecurrenceSummary:
-    """The scheduled job: a module-level function (job stores keep a reference to it) that
-    opens an app context, since jobs run without one."""
+def _run_scheduled(name: str, app_name: str | None) -> Summary:
+    """A scheduled run: jobs run without an app context, so open one."""
     app = _app_named(app_name)
     with app.app_context():
-        return run_for_app(app)
+        return run_job(app, name)
 
 
-# -- the planning job (SPEC §11): original aims, shortfall carry-forward ---------------------
-
-PLANNING_JOB_ID = "goals-planning"
+# Module-level functions, one per job of the table: job stores keep a reference to them.
 
 
-def run_planning_for_app(app: Flask, *, as_of: date | None = None) -> PlanningSummary:
-    """Run the planning job on ``app``'s database (needs its app context). Shared by the job
-    and ``flask goals planning run``."""
-    from .services.planning import run_planning
-
-    state = app.extensions["goals"]
-    return run_planning(
-        state.session, HostHooks(state.plugin_manager), as_of=as_of, config=app.config
-    )
+def recurrence_job(app_name: str | None = None) -> Summary:
+    """The scheduled recurrence job (:mod:`.jobs.recurrence`)."""
+    return _run_scheduled(RECURRENCE.name, app_name)
 
 
-def planning_job(app_name: str | None = None) -> PlanningSummary:
-    """The scheduled planning job (module-level, opens its own app context)."""
-    app = _app_named(app_name)
-    with app.app_context():
-        return run_planning_for_app(app)
+def planning_job(app_name: str | None = None) -> Summary:
+    """The scheduled planning job (:mod:`.jobs.planning`)."""
+    return _run_scheduled(PLANNING.name, app_name)
+
+
+def coaching_job(app_name: str | None = None) -> Summary:
+    """The scheduled coaching job (:mod:`.jobs.coaching`): hourly, for each person's Monday."""
+    return _run_scheduled(COACHING.name, app_name)
+
+
+#: The function the scheduler runs for each job of :data:`.jobs.JOBS`, by CLI name.
+SCHEDULED: dict[str, Callable[[str | None], Summary]] = {
+    RECURRENCE.name: recurrence_job,
+    PLANNING.name: planning_job,
+    COACHING.name: coaching_job,
+}
 
 
 def _add_job(scheduler: Any, app: Flask, job_id: str, func: Callable[..., Any]) -> Any:
@@ -147,47 +128,16 @@ def _add_job(scheduler: Any, app: Flask, job_id: str, func: Callable[..., Any]) 
 
 
 def register_jobs(scheduler: Any, app: Flask) -> Any:
-    """Add (or replace) the ``goals-recurrence``, ``goals-planning`` and ``goals-coaching``
-    jobs on a Flask-APScheduler ``APScheduler``, all on ``GOALS_SCHEDULER_TIME``.
+    """Add (or replace) every job of :data:`.jobs.JOBS` (``goals-recurrence``,
+    ``goals-planning``, ``goals-coaching``) on a Flask-APScheduler ``APScheduler``, all on
+    ``GOALS_SCHEDULER_TIME``.
 
     :return: the recurrence job.
     """
-    _add_job(scheduler, app, PLANNING_JOB_ID, planning_job)
-    _add_job(scheduler, app, COACHING_JOB_ID, coaching_job)  # hourly: each person's Monday
-    return _add_job(scheduler, app, JOB_ID, recurrence_job)
-
-
-# -- Coaching (SPEC §10, docs/coaching.md) -------------------------------------------------------
-
-COACHING_JOB_ID = "goals-coaching"
-
-
-def run_coaching_for_app(
-    app: Flask,
-    *,
-    as_of: date | None = None,
-    dry_run: bool = False,
-    on_progress: CoachingProgress | None = None,
-) -> CoachingSummary:
-    """Run the coaching job on ``app``'s database (needs its app context). Shared by the job
-    and ``flask goals coach run``."""
-    state = app.extensions["goals"]
-    return run_coaching(
-        state.session,
-        HostHooks(state.plugin_manager),
-        as_of=as_of,
-        dry_run=dry_run,
-        on_progress=on_progress,
-        config=app.config,
-    )
-
-
-def coaching_job(app_name: str | None = None) -> CoachingSummary:
-    """The scheduled coaching job (status changes, milestones, weekly digests): safe to run
-    in every process at once, each notice is sent once (:mod:`.services.coaching`)."""
-    app = _app_named(app_name)
-    with app.app_context():
-        return run_coaching_for_app(app)
+    added = {
+        job.name: _add_job(scheduler, app, job.scheduler_id, SCHEDULED[job.name]) for job in JOBS
+    }
+    return added[RECURRENCE.name]
 
 
 def scheduler_mode(app: Flask) -> str:
@@ -201,7 +151,7 @@ def scheduler_mode(app: Flask) -> str:
 
 
 def init_scheduler(app: Flask) -> None:
-    """Wire the recurrence job as ``GOALS_SCHEDULER_ENABLED`` says.
+    """Wire the jobs as ``GOALS_SCHEDULER_ENABLED`` says.
 
     - ``None`` (default): only processes that **serve requests** run it. Nothing starts at
       ``init_app``, so ``flask db ...``, ``flask shell``, ``flask goals ...``, scripts and the
@@ -209,9 +159,9 @@ def init_scheduler(app: Flask) -> None:
       serves (``flask run``, each gunicorn/uWSGI worker, after the fork, so ``--preload`` is
       fine) starts it. ``app.testing`` turns it off.
     - ``True``: start now, in whatever process this is (a dedicated scheduler process).
-    - ``False``: never (cron runs ``flask goals recurrence run``).
+    - ``False``: never (cron runs ``flask goals <job> run`` for each job).
 
-    A host's Flask-APScheduler (``app.apscheduler``, initialized before ``Goals``) gets the job
+    A host's Flask-APScheduler (``app.apscheduler``, initialized before ``Goals``) gets the jobs
     added at once (unless ``False``) and is left for the host to start, wherever it does.
     """
     _apps[app.import_name] = app
@@ -239,7 +189,7 @@ def _start_on_first_request() -> None:
 
 
 def start_scheduler(app: Flask) -> Any:
-    """Start the extension's own scheduler with the recurrence job in this process, now
+    """Start the extension's own scheduler with every job in this process, now
     (once per process and app; later calls return the same scheduler).
 
     Called on the first request when ``GOALS_SCHEDULER_ENABLED`` is ``None``; a host may call
@@ -269,7 +219,8 @@ def start_scheduler(app: Flask) -> Any:
 def _log_registered(app: Flask, where: str) -> None:
     schedule = parse_schedule(app.config["GOALS_SCHEDULER_TIME"])
     logger.info(
-        "goals recurrence job scheduled in %s (hour %s, minute %s, %s)",
+        "goals jobs (%s) scheduled in %s (hour %s, minute %s, %s)",
+        ", ".join(job.name for job in JOBS),
         where,
         schedule["hour"],
         schedule["minute"],

@@ -19,15 +19,11 @@ from conftest import ORG, OTHER_ORG, make_app, sales_goal, table_counts
 from test_tracking_api import Line, SourceHost, set_targets
 
 from flask_wiseparts_goals import Notification, hookimpl
+from flask_wiseparts_goals.jobs.coaching import CoachingSummary, run_coaching
 from flask_wiseparts_goals.models import Base as GoalsBase
 from flask_wiseparts_goals.models import CoachingNotice
 from flask_wiseparts_goals.plugins import HostHooks
-from flask_wiseparts_goals.services.coaching import (
-    CoachingSummary,
-    Shortfall,
-    ShortfallSource,
-    run_coaching,
-)
+from flask_wiseparts_goals.services.coaching import Shortfall, ShortfallSource
 
 D = Decimal
 

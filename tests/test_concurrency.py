@@ -22,9 +22,9 @@ from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_wiseparts_goals import hookimpl
+from flask_wiseparts_goals.jobs.recurrence import RecurrenceSummary, run_recurrence
 from flask_wiseparts_goals.models import Allocation, Goal, HistoryEntry, Interval
 from flask_wiseparts_goals.plugins import HostHooks
-from flask_wiseparts_goals.services.recurrence import RecurrenceSummary, run_recurrence
 
 pytestmark = [
     pytest.mark.postgres,

@@ -15,7 +15,6 @@ from conftest import ORG, OTHER_ORG, ApiClient, FakeHost, dump_tables, make_app
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
-import flask_wiseparts_goals.cli_legacy  # noqa: F401  (registers the command until cli.py does)
 from flask_wiseparts_goals import LegacyTeamTargets, hookimpl
 from flask_wiseparts_goals.models import Goal, HistoryEntry
 from flask_wiseparts_goals.plugins import HostHooks
@@ -429,7 +428,7 @@ def test_pending_changes_are_refused(app: Flask, db: SQLAlchemy) -> None:
 def test_migrated_goals_recur_with_their_daily_targets(
     app: Flask, db: SQLAlchemy, host: LegacyHost
 ) -> None:
-    from flask_wiseparts_goals.services.recurrence import run_recurrence
+    from flask_wiseparts_goals.jobs.recurrence import run_recurrence
 
     run(app)
     state = app.extensions["goals"]

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from conftest import dump_tables, make_app, sales_goal
 from test_planning_distribute import SalesHost
 
+from flask_wiseparts_goals.jobs import run_job
 from flask_wiseparts_goals.models import HistoryEntry
-from flask_wiseparts_goals.scheduler import run_planning_for_app
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +56,7 @@ def carries(api, goal_id):
 
 
 def run(app, day):
-    summary = run_planning_for_app(app, as_of=day)
+    summary = run_job(app, "planning", as_of=day)
     assert summary.ok, summary.errors
     return summary
 
@@ -198,8 +198,8 @@ def test_the_scheduled_job_opens_its_own_app_context(app, api, monkeypatch):
     goal = quarter_goal(api, "next_interval")
     monkeypatch.setattr(
         scheduler,
-        "run_planning_for_app",
-        lambda app_, as_of=None: run_planning_for_app(app_, as_of=date(2026, 2, 1)),
+        "run_job",
+        lambda app_, name: run_job(app_, name, as_of=date(2026, 2, 1)),
     )
     summary = scheduler.planning_job(app.import_name)
     assert summary.carried == 1
@@ -216,7 +216,7 @@ def _plan_in_process(as_of: date, barrier: Any, results: Any) -> None:
     app = make_app(host)
     with app.app_context():
         barrier.wait(60)
-        summary = run_planning_for_app(app, as_of=as_of)
+        summary = run_job(app, "planning", as_of=as_of)
         results.put((summary.carried, summary.skipped, summary.failed, summary.errors))
         app.extensions["sqlalchemy"].engine.dispose()
 

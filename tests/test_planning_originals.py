@@ -128,8 +128,8 @@ def test_members_distributed_on_the_creation_day_keep_that_distribution_as_origi
 
 
 def test_the_planning_job_keeps_originals_from_the_day_after_the_creation(app, api, db, freeze_now):
+    from flask_wiseparts_goals.jobs import run_job
     from flask_wiseparts_goals.models import Interval
-    from flask_wiseparts_goals.scheduler import run_planning_for_app
 
     freeze_now(datetime(2026, 1, 5, 12, tzinfo=UTC))
     goal = api.post(
@@ -142,8 +142,8 @@ def test_the_planning_job_keeps_originals_from_the_day_after_the_creation(app, a
             sa.select(Interval.original_aim).where(Interval.goal_id == goal["id"])
         ).one()
 
-    run_planning_for_app(app, as_of=date(2026, 1, 5))
+    run_job(app, "planning", as_of=date(2026, 1, 5))
     assert stored_original() is None  # still the creation day: the set-up may go on
     api.write("PATCH", f"/goals/{goal['id']}", json={"aim": "120"})
-    run_planning_for_app(app, as_of=date(2026, 1, 6))
+    run_job(app, "planning", as_of=date(2026, 1, 6))
     assert stored_original() == Decimal("120")

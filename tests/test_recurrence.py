@@ -31,6 +31,7 @@ from flask_wiseparts_goals.domain.recurrence import (
     next_step,
     source_index,
 )
+from flask_wiseparts_goals.jobs.recurrence import RecurrenceSummary, run_recurrence
 from flask_wiseparts_goals.models import Allocation, Goal, HistoryEntry
 from flask_wiseparts_goals.plugins import HostHooks
 from flask_wiseparts_goals.scheduler import (
@@ -41,7 +42,6 @@ from flask_wiseparts_goals.scheduler import (
     register_jobs,
 )
 from flask_wiseparts_goals.services.context import today_in
-from flask_wiseparts_goals.services.recurrence import RecurrenceSummary, run_recurrence
 from flask_wiseparts_goals.services.structure import recompute_totals
 
 D = Decimal

@@ -24,6 +24,10 @@ def today_in(timezone: str, fallback: str = "UTC") -> date:
     return local_date(datetime.now(UTC), timezone, fallback)
 
 
+#: The user a job acts as: its identity and the ``changed_by`` of what it writes.
+SYSTEM_USER_ID = "system"
+
+
 @dataclass
 class Context:
     """One request's (or one job run's) session, hooks and caller."""

@@ -28,7 +28,7 @@ from ..types import AuthTarget
 from .capabilities import unsupported_by_source
 from .context import Context, goal_target
 from .history import record_event
-from .planning import set_shortfall_policy
+from .shortfall import set_shortfall_policy
 from .structure import Dropped, rebuild, recompute_totals
 from .targets import check_bounds, tracked_write
 

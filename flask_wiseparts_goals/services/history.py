@@ -8,9 +8,9 @@ history rows by hand, so no operation can forget one.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -31,6 +31,41 @@ def _text(value: object) -> str | None:
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)
+
+
+def history_row(
+    organization_id: str,
+    goal_id: int,
+    field: str,
+    old: object,
+    new: object,
+    *,
+    operation: str,
+    changed_by: str,
+    changed_at: datetime,
+    interval: tuple[int | None, date | None, date | None] | None = None,
+    user_id: str | None = None,
+) -> dict[str, Any]:
+    """The values of one history row, for a bulk INSERT (:func:`record_changes`, and the
+    recurrence job, which writes the history of many clones in one statement).
+
+    :param interval: ``(id, start, end)`` of the interval the value belongs to.
+    """
+    interval_id, start, end = interval if interval is not None else (None, None, None)
+    return {
+        "organization_id": organization_id,
+        "goal_id": goal_id,
+        "interval_id": interval_id,
+        "interval_start": start,
+        "interval_end": end,
+        "user_id": user_id,
+        "field": field,
+        "old_value": _text(old),
+        "new_value": _text(new),
+        "operation": operation,
+        "changed_by": changed_by,
+        "changed_at": changed_at,
+    }
 
 
 def snapshot(goal: Goal, intervals: Iterable[Interval] | None = None) -> Snapshot:
@@ -78,20 +113,18 @@ def record_changes(
             continue
         field, start, end, user_id = key
         rows.append(
-            {
-                "organization_id": goal.organization_id,
-                "goal_id": goal.id,
-                "interval_id": interval_ids.get((start, end)) if start else None,
-                "interval_start": start,
-                "interval_end": end,
-                "user_id": user_id,
-                "field": field,
-                "old_value": _text(old),
-                "new_value": _text(new),
-                "operation": operation,
-                "changed_by": ctx.identity.user_id,
-                "changed_at": changed_at,
-            }
+            history_row(
+                goal.organization_id,
+                goal.id,
+                field,
+                old,
+                new,
+                operation=operation,
+                changed_by=ctx.identity.user_id,
+                changed_at=changed_at,
+                interval=(interval_ids.get((start, end)), start, end) if start else None,
+                user_id=user_id,
+            )
         )
     # One statement whatever the number of members (ids are not needed back; the ORM would
     # split the batch by which columns are None).

@@ -29,6 +29,7 @@ from ..exceptions import Conflict, MetricSourceError, NotFound, ValidationFailed
 from ..models import Allocation, Goal, Interval, freeze_originals
 from ..types import ActualsQuery, ActualsResult, Filters
 from . import bulk
+from .calendars import apply_member_calendars
 from .context import Context
 from .history import Snapshot, record_changes, snapshot
 from .structure import members_on, recompute_totals
@@ -179,8 +180,6 @@ def tracked_write(
     before = snapshot(goal, scope)
     aims_before = {id(interval): interval.aim for interval in goal.intervals}
     yield
-    from .planning import apply_member_calendars  # planning builds on this module
-
     apply_member_calendars(ctx, goal, scope)
     recompute_totals(goal, scope)
     freeze_originals(goal.intervals if scope is None else scope, ctx.today)  # new intervals

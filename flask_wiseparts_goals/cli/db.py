@@ -1,19 +1,20 @@
-"""``flask goals db ...``: create or upgrade the goals_* tables with the package's migrations."""
+"""``flask goals db ...`` (the package's migrations) and ``flask goals create-tables``."""
 
 from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.engine import Engine
 
-from .cli import goals_cli
-from .migrations import runner
+from ..migrations import runner
+from ..models import Base
 
-
-@goals_cli.group("db")
-def db_cli() -> None:
-    """The goals_* tables: Alembic migrations shipped with the package (own version table
-    goals_alembic_version; the host's alembic_version is never touched)."""
+db_cli = AppGroup(
+    "db",
+    help="The goals_* tables: Alembic migrations shipped with the package (own version table "
+    "goals_alembic_version; the host's alembic_version is never touched).",
+)
 
 
 def _engine() -> Engine:
@@ -41,3 +42,11 @@ def downgrade(revision: str) -> None:
 def current() -> None:
     """Print the revision the goals_* tables are at."""
     click.echo(runner.current(_engine()) or "none")
+
+
+@click.command("create-tables")
+@with_appcontext
+def create_tables() -> None:
+    """Create the goals_* tables directly (demo and tests; use migrations in production)."""
+    Base.metadata.create_all(_engine())
+    click.echo("goals tables created")

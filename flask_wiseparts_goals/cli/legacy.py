@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
-from .cli import goals_cli, progress_bar
-from .plugins import HostHooks
-from .services.legacy import MigrationSummary, OrganizationRun, TeamResult, migrate_legacy
+from ..plugins import HostHooks
+from ..services.legacy import MigrationSummary, OrganizationRun, TeamResult, migrate_legacy
+from .base import progress_bar
 
 CENT = Decimal("0.01")
 
@@ -34,7 +35,8 @@ def _timezone(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return value
 
 
-@goals_cli.command("migrate-legacy")
+@click.command("migrate-legacy")
+@with_appcontext
 @click.option(
     "--organization",
     "organization_ids",

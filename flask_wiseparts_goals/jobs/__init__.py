@@ -1,0 +1,128 @@
+"""What runs on a schedule: one module per job, one runtime (:mod:`.runtime`), one table.
+
+:data:`JOBS` is the one list of the extension's jobs: the scheduler registers each of them
+(:func:`..scheduler.register_jobs`) and the CLI gives each one ``flask goals <name> run
+[--as-of YYYY-MM-DD] [--dry-run]`` (:mod:`..cli.jobs`). Both run a job the same way, with
+:func:`run_job`. A new job is a module with a :class:`~.runtime.Job` subclass (what is due, what
+to do with it), a ``run_<job>`` function, an entry below and a module-level function in
+:mod:`..scheduler` (job stores keep a reference to it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import Flask
+
+from ..plugins import HostHooks
+from .coaching import run_coaching
+from .planning import run_planning
+from .recurrence import run_recurrence
+from .runtime import ProgressCallback, Summary
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job of the table.
+
+    :param name: the CLI's word: ``flask goals <name> run``.
+    :param scheduler_id: the APScheduler job id.
+    :param run: ``run(session, hooks, *, as_of, dry_run, on_progress, config) -> Summary``.
+    :param title: what the CLI's summary line starts with.
+    :param counts: what the CLI's progress bar counts.
+    :param help: the CLI group's help (one line).
+    :param run_help: the ``run`` command's help.
+    """
+
+    name: str
+    scheduler_id: str
+    run: Callable[..., Summary]
+    title: str
+    counts: str
+    help: str
+    run_help: str
+
+
+RECURRENCE = JobSpec(
+    name="recurrence",
+    scheduler_id="goals-recurrence",
+    run=run_recurrence,
+    title="Recurring goals",
+    counts="Recurring goals",
+    help="Recurring activity goals.",
+    run_help="""Clone every recurring goal whose next period has started (missed periods
+    included) and end those past their recurring-until date.
+
+    Safe to run from cron on several hosts at once, and next to the scheduler: each clone is
+    created exactly once. Exits with status 1 when a goal failed (it is retried on the next
+    run).""",
+)
+
+PLANNING = JobSpec(
+    name="planning",
+    scheduler_id="goals-planning",
+    run=run_planning,
+    title="Planning",
+    counts="Goals",
+    help="Planning: original aims and shortfall carry-forward.",
+    run_help="""Keep the original aims of intervals that have started, and carry the shortfall
+    of every ended interval forward by its goal's shortfall policy.
+
+    Safe to run from cron on several hosts at once, and next to the scheduler: each shortfall
+    is carried exactly once. Exits with status 1 when a goal failed (it is retried on the next
+    run).""",
+)
+
+COACHING = JobSpec(
+    name="coach",
+    scheduler_id="goals-coaching",
+    run=run_coaching,
+    title="Coaching",
+    counts="Organizations",
+    help="Coaching notifications: status changes, milestones, weekly digests.",
+    run_help="""Send the coaching notices that are due: status changes (on track, behind, at
+    risk), milestones (50, 90, 100 %) and, on Mondays, each person's weekly digest (figures
+    through the day before today).
+
+    Safe to run from cron on several hosts at once and next to the scheduler: each notice is
+    sent once. Exits with status 1 when an organization or a notice failed (it is retried on
+    the next run).""",
+)
+
+#: Every job, in the order a scheduler registers them. The closing of intervals (SPEC §19,
+#: ``GOALS_CLOSE_AFTER_DAYS``, ``flask goals close run``) will be the fourth entry.
+JOBS: tuple[JobSpec, ...] = (RECURRENCE, PLANNING, COACHING)
+
+
+def job_named(name: str) -> JobSpec:
+    """The job whose CLI word is ``name``."""
+    for job in JOBS:
+        if job.name == name:
+            return job
+    raise KeyError(f"No goals job {name!r}; the jobs are {', '.join(j.name for j in JOBS)}.")
+
+
+def run_job(
+    app: Flask,
+    name: str,
+    *,
+    as_of: date | None = None,
+    dry_run: bool = False,
+    on_progress: ProgressCallback | None = None,
+    **options: Any,
+) -> Summary:
+    """Run job ``name`` on ``app``'s database with a fresh hooks façade (needs its app
+    context): what the scheduler and the CLI call."""
+    state = app.extensions["goals"]
+    return job_named(name).run(
+        state.session,
+        HostHooks(state.plugin_manager),
+        as_of=as_of,
+        dry_run=dry_run,
+        on_progress=on_progress,
+        config=app.config,
+        **options,
+    )

@@ -4,13 +4,12 @@
 (:func:`..scheduler.register_jobs`) and the CLI gives each one ``flask goals <name> run
 [--as-of YYYY-MM-DD] [--dry-run]`` (:mod:`..cli.jobs`). Both run a job the same way, with
 :func:`run_job`. A new job is a module with a :class:`~.runtime.Job` subclass (what is due, what
-to do with it), a ``run_<job>`` function, an entry below and a module-level function in
-:mod:`..scheduler` (job stores keep a reference to it).
+to do with it), an entry below and a module-level function in :mod:`..scheduler` (job stores
+keep a reference to it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,10 +17,10 @@ from typing import Any
 from flask import Flask
 
 from ..plugins import HostHooks
-from .coaching import run_coaching
-from .planning import run_planning
-from .recurrence import run_recurrence
-from .runtime import ProgressCallback, Summary
+from .coaching import CoachingJob
+from .planning import PlanningJob
+from .recurrence import RecurrenceJob
+from .runtime import Job, ProgressCallback, Summary
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ class JobSpec:
 
     :param name: the CLI's word: ``flask goals <name> run``.
     :param scheduler_id: the APScheduler job id.
-    :param run: ``run(session, hooks, *, as_of, dry_run, on_progress, config) -> Summary``.
+    :param job: the :class:`~.runtime.Job` subclass: what is due and what to do.
     :param title: what the CLI's summary line starts with.
     :param counts: what the CLI's progress bar counts.
     :param help: the CLI group's help (one line).
@@ -39,7 +38,7 @@ class JobSpec:
 
     name: str
     scheduler_id: str
-    run: Callable[..., Summary]
+    job: type[Job[Any, Any]]
     title: str
     counts: str
     help: str
@@ -49,7 +48,7 @@ class JobSpec:
 RECURRENCE = JobSpec(
     name="recurrence",
     scheduler_id="goals-recurrence",
-    run=run_recurrence,
+    job=RecurrenceJob,
     title="Recurring goals",
     counts="Recurring goals",
     help="Recurring activity goals.",
@@ -64,7 +63,7 @@ RECURRENCE = JobSpec(
 PLANNING = JobSpec(
     name="planning",
     scheduler_id="goals-planning",
-    run=run_planning,
+    job=PlanningJob,
     title="Planning",
     counts="Goals",
     help="Planning: original aims and shortfall carry-forward.",
@@ -79,7 +78,7 @@ PLANNING = JobSpec(
 COACHING = JobSpec(
     name="coach",
     scheduler_id="goals-coaching",
-    run=run_coaching,
+    job=CoachingJob,
     title="Coaching",
     counts="Organizations",
     help="Coaching notifications: status changes, milestones, weekly digests.",
@@ -117,7 +116,7 @@ def run_job(
     """Run job ``name`` on ``app``'s database with a fresh hooks façade (needs its app
     context): what the scheduler and the CLI call."""
     state = app.extensions["goals"]
-    return job_named(name).run(
+    summary: Summary = job_named(name).job.run_on(
         state.session,
         HostHooks(state.plugin_manager),
         as_of=as_of,
@@ -126,3 +125,4 @@ def run_job(
         config=app.config,
         **options,
     )
+    return summary

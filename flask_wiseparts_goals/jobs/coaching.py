@@ -23,13 +23,12 @@ from sqlalchemy.orm import Session
 
 from ..domain.figures import Status
 from ..models import CoachingNotice, Goal, NotificationSetting
-from ..plugins import HostHooks
 from ..services.coaching import Shortfall, ShortfallSource, breakdown_shortfalls, largest_shortfalls
 from ..services.context import SYSTEM_USER_ID, Context
 from ..services.goals import category_enabled
 from ..services.tracking import CATEGORY_ORDER, goal_summary, goals_period_progress
 from ..types import AuthTarget, Identity, Notification, NotificationKind
-from .runtime import Job, ProgressCallback, Summary, earliest_today, insert_once, latest_today
+from .runtime import Job, Summary, earliest_today, insert_once, latest_today
 
 #: ``Notification.kind`` values the job sends.
 STATUS, MILESTONE, DIGEST = (
@@ -122,7 +121,16 @@ class _Organization:
 
 
 class CoachingJob(Job["_Organization | PlannedNotice", CoachingSummary]):
-    """Items: the organizations, then (follow-ups) each one's notices, one per transaction."""
+    """Send every coaching notice that is due, exactly once. Items: the organizations, then
+    (follow-ups) each one's notices, one per transaction.
+
+    "Today" is each goal's today in its ``timezone`` (the organization's), or ``as_of`` for
+    every goal and person. Figures are measured through the day before today (the last
+    complete day), on the goals active on that day. A weekly digest goes to a person whose
+    today is a Monday in their timezone (notification settings, else the organization's).
+
+    :param shortfalls: where a digest's drivers come from (default: the breakdown).
+    """
 
     name = "coaching"
     chunk_size = 1
@@ -198,30 +206,9 @@ class CoachingJob(Job["_Organization | PlannedNotice", CoachingSummary]):
             done.digests += 1
 
 
-def run_coaching(
-    session: Session,
-    hooks: HostHooks,
-    *,
-    as_of: date | None = None,
-    dry_run: bool = False,
-    on_progress: ProgressCallback | None = None,
-    config: Mapping[str, Any] | None = None,
-    shortfalls: ShortfallSource | None = None,
-) -> CoachingSummary:
-    """Send every coaching notice that is due, exactly once.
-
-    "Today" is each goal's today in its ``timezone`` (the organization's), or ``as_of`` for
-    every goal and person. Figures are measured through the day before today (the last
-    complete day), on the goals active on that day. A weekly digest goes to a person whose
-    today is a Monday in their timezone (notification settings, else the organization's).
-
-    The run owns the session's transactions (each notice commits alone; a dry run rolls
-    back), so call it with no pending changes. ``on_progress`` counts organizations.
-    """
-    job = CoachingJob(
-        session, hooks, as_of=as_of, dry_run=dry_run, config=config, shortfalls=shortfalls
-    )
-    return job.run(on_progress)
+#: ``run_coaching(session, hooks, *, as_of=None, dry_run=False, on_progress=None,
+#: config=None, shortfalls=None)``: one run of :class:`CoachingJob`.
+run_coaching = CoachingJob.run_on
 
 
 def _figures(figures: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ at all. The carry itself is :func:`..services.shortfall.carry_shortfall`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -27,7 +27,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..domain.periods import day_start
 from ..domain.rules import Category, step
 from ..models import Allocation, Goal, Interval, utcnow
-from ..plugins import HostHooks
 from ..services.context import SYSTEM_USER_ID, Context, claim_goal
 from ..services.shortfall import carry_shortfall
 from ..services.structure import members_on
@@ -35,7 +34,6 @@ from ..types import ActualsQuery, Filters, Identity
 from .runtime import (
     Job,
     LostRace,
-    ProgressCallback,
     Summary,
     claim_update,
     latest_today,
@@ -93,7 +91,12 @@ def due_goal_ids(session: Session, latest: date) -> list[int]:
 
 
 class PlanningJob(Job["int | str", PlanningSummary]):
-    """Items: :data:`ORIGINAL_AIMS`, then goal ids, one per transaction."""
+    """Keep the original aims of intervals that have started, then settle every ended interval
+    of a goal with a shortfall policy: carry its shortfall forward, exactly once. Items:
+    :data:`ORIGINAL_AIMS`, then goal ids, one per transaction.
+
+    "Today" is each goal's own today in its ``timezone``, or ``as_of`` for every goal.
+    """
 
     name = "planning"
     chunk_size = 1
@@ -233,21 +236,6 @@ class PlanningJob(Job["int | str", PlanningSummary]):
                 done.settled += 1
 
 
-def run_planning(
-    session: Session,
-    hooks: HostHooks,
-    *,
-    as_of: date | None = None,
-    dry_run: bool = False,
-    on_progress: ProgressCallback | None = None,
-    config: Mapping[str, Any] | None = None,
-) -> PlanningSummary:
-    """Keep the original aims of intervals that have started, then settle every ended interval
-    of a goal with a shortfall policy: carry its shortfall forward, exactly once.
-
-    "Today" is each goal's own today in its ``timezone``, or ``as_of`` for every goal. Safe to
-    run anywhere, any number of times at once. The run owns the session's transactions (one
-    per goal; a dry run rolls each back): call it with no pending changes.
-    """
-    job = PlanningJob(session, hooks, as_of=as_of, dry_run=dry_run, config=config)
-    return job.run(on_progress)
+#: ``run_planning(session, hooks, *, as_of=None, dry_run=False, on_progress=None,
+#: config=None)``: one run of :class:`PlanningJob`.
+run_planning = PlanningJob.run_on

@@ -13,7 +13,7 @@ goal out (skipped). The rest (chunks, retrying a goal alone, halves) is :mod:`.r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, cast
@@ -25,7 +25,6 @@ from ..domain.periods import Period
 from ..domain.recurrence import Step, next_step
 from ..domain.rules import Category
 from ..models import Goal, utcnow
-from ..plugins import HostHooks
 from ..services.context import SYSTEM_USER_ID, Context
 from ..services.recurrence import (
     NewGoal,
@@ -37,7 +36,7 @@ from ..services.recurrence import (
     write_clones,
 )
 from ..types import Identity
-from .runtime import Job, ProgressCallback, Summary, blame, is_unique_violation, latest_today
+from .runtime import Job, Summary, blame, is_unique_violation, latest_today
 from .runtime import skip_locked as _skip_locked
 
 #: Due goals claimed (locked, cloned, committed) per transaction.
@@ -130,7 +129,15 @@ def claim_due_goals(session: Session, goal_ids: Sequence[int]) -> list[sa.Row[An
 
 
 class RecurrenceJob(Job[int, RecurrenceSummary]):
-    """Items are goal ids: the due goals, then their catch-up clones."""
+    """Clone every recurring goal whose next period has started; end those past
+    ``recurring_until``. Items are goal ids: the due goals, then their catch-up clones.
+
+    "Today" is each goal's own today in its ``timezone`` column, or ``as_of`` for every goal.
+    After downtime every missed period is created in order (the clone of a clone, in this run).
+    A dry run takes one due goal at a time and rolls its steps back.
+
+    :param chunk_size: due goals per transaction.
+    """
 
     name = "recurrence"
 
@@ -226,31 +233,6 @@ class RecurrenceJob(Job[int, RecurrenceSummary]):
         )
 
 
-def run_recurrence(
-    session: Session,
-    hooks: HostHooks,
-    *,
-    as_of: date | None = None,
-    dry_run: bool = False,
-    on_progress: ProgressCallback | None = None,
-    config: Mapping[str, Any] | None = None,
-    chunk_size: int = CHUNK_SIZE,
-) -> RecurrenceSummary:
-    """Clone every recurring goal whose next period has started; end those past
-    ``recurring_until``.
-
-    "Today" is each goal's own today in its ``timezone`` column, or ``as_of`` for every goal.
-    After downtime every missed period is created in order (the clone of a clone, in this run).
-
-    The run owns the session's transactions: it commits after each chunk's step (a dry run
-    takes one due goal at a time and rolls its steps back instead), so call it with no pending
-    changes.
-
-    :param hooks: a fresh :class:`HostHooks` (team members are memoized for the whole run).
-    :param config: the app's config (``GOALS_DEFAULT_TIMEZONE`` for unknown goal timezones).
-    :param chunk_size: due goals per transaction.
-    """
-    job = RecurrenceJob(
-        session, hooks, as_of=as_of, dry_run=dry_run, config=config, chunk_size=chunk_size
-    )
-    return job.run(on_progress)
+#: ``run_recurrence(session, hooks, *, as_of=None, dry_run=False, on_progress=None,
+#: config=None, chunk_size=CHUNK_SIZE)``: one run of :class:`RecurrenceJob`.
+run_recurrence = RecurrenceJob.run_on

@@ -274,6 +274,20 @@ class Job(ABC, Generic[Item, S]):
         self.summary = self.new_summary()
         self.logger = logging.getLogger(f"flask_wiseparts_goals.{self.name}")
 
+    @classmethod
+    def run_on(
+        cls,
+        session: Session,
+        hooks: HostHooks,
+        *,
+        on_progress: ProgressCallback | None = None,
+        **options: Any,
+    ) -> S:
+        """One run: ``cls(session, hooks, **options).run(on_progress)`` (``as_of``,
+        ``dry_run``, ``config`` and the job's own options)."""
+        job: Job[Any, S] = cls(session, hooks, **options)
+        return job.run(on_progress)
+
     @abstractmethod
     def new_summary(self) -> S:
         """An empty summary of this job (one per run, one per transaction)."""

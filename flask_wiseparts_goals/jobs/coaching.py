@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 from ..domain.figures import Status
 from ..models import CoachingNotice, Goal, NotificationSetting
 from ..services.coaching import Shortfall, ShortfallSource, breakdown_shortfalls, largest_shortfalls
-from ..services.context import SYSTEM_USER_ID, Context
+from ..services.context import Context
 from ..services.goals import category_enabled
 from ..services.tracking import CATEGORY_ORDER, goal_summary, goals_period_progress
-from ..types import AuthTarget, Identity, Notification, NotificationKind
+from ..types import AuthTarget, Notification, NotificationKind
 from .runtime import Job, Summary, earliest_today, insert_once, latest_today
 
 #: ``Notification.kind`` values the job sends.
@@ -238,6 +238,7 @@ class _Planner:
     """Decides an organization's notices from its goals' figures and what was recorded."""
 
     def __init__(self, job: CoachingJob, shortfalls: ShortfallSource | None) -> None:
+        self.job = job
         self.session = job.session
         self.hooks = job.hooks
         self.config = job.config
@@ -258,13 +259,7 @@ class _Planner:
     def plan(
         self, organization_id: str, timezones: Sequence[str], summary: CoachingSummary
     ) -> list[PlannedNotice]:
-        ctx = _JobContext(
-            session=self.session,
-            hooks=self.hooks,
-            identity=Identity(user_id=SYSTEM_USER_ID, organization_id=organization_id),
-            config=self.config,
-            today=self.today(timezones[0]),
-        )
+        ctx = self.job.context(organization_id, self.today(timezones[0]), kind=_JobContext)
         categories = [c.value for c in CATEGORY_ORDER if category_enabled(ctx, c)]
         goals: list[Goal] = []
         measured: dict[int, date] = {}

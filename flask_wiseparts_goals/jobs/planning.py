@@ -27,10 +27,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..domain.periods import day_start
 from ..domain.rules import Category, step
 from ..models import Allocation, Goal, Interval, utcnow
-from ..services.context import SYSTEM_USER_ID, Context, claim_goal
+from ..services.context import claim_goal
 from ..services.shortfall import carry_shortfall
 from ..services.structure import members_on
-from ..types import ActualsQuery, Filters, Identity
+from ..types import ActualsQuery, Filters
 from .runtime import (
     Job,
     LostRace,
@@ -171,18 +171,7 @@ class PlanningJob(Job["int | str", PlanningSummary]):
         ]
         if not due:
             return
-        ctx = Context(
-            session=session,
-            hooks=hooks,
-            identity=Identity(
-                user_id=SYSTEM_USER_ID,
-                organization_id=goal.organization_id,
-                timezone=goal.timezone,
-            ),
-            config=self.config,
-            today=today,
-            confirm=True,
-        )
+        ctx = self.context(goal.organization_id, today, timezone=goal.timezone, confirm=True)
         queries = [
             ActualsQuery(
                 key=f"shortfall:{interval.id}",

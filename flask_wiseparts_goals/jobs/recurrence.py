@@ -25,7 +25,6 @@ from ..domain.periods import Period
 from ..domain.recurrence import Step, next_step
 from ..domain.rules import Category
 from ..models import Goal, utcnow
-from ..services.context import SYSTEM_USER_ID, Context
 from ..services.recurrence import (
     NewGoal,
     end_flags,
@@ -35,7 +34,6 @@ from ..services.recurrence import (
     source_values,
     write_clones,
 )
-from ..types import Identity
 from .runtime import Job, Summary, blame, is_unique_violation, latest_today
 from .runtime import skip_locked as _skip_locked
 
@@ -183,7 +181,7 @@ class RecurrenceJob(Job[int, RecurrenceSummary]):
                 if decision.step is Step.END:
                     ended.append(source)
                 elif decision.step is Step.CLONE:
-                    ctx = self._context(source, today)
+                    ctx = self.context(source.organization_id, today, timezone=source.timezone)
                     cloned.append((source, plan_clone(ctx, source, decision.next_period, values)))
         if not ended and not cloned:
             return []
@@ -218,19 +216,6 @@ class RecurrenceJob(Job[int, RecurrenceSummary]):
             if follow.step is not Step.WAIT:
                 follow_ups.append(new.id)
         return follow_ups
-
-    def _context(self, source: Any, today: date) -> Context:
-        return Context(
-            session=self.session,
-            hooks=self.hooks,
-            identity=Identity(
-                user_id=SYSTEM_USER_ID,
-                organization_id=source.organization_id,
-                timezone=source.timezone,
-            ),
-            config=self.config,
-            today=today,
-        )
 
 
 #: ``run_recurrence(session, hooks, *, as_of=None, dry_run=False, on_progress=None,

@@ -42,7 +42,8 @@ from sqlalchemy.orm import Session
 
 from ..exceptions import GoalsHTTPError
 from ..plugins import HostHooks
-from ..services.context import today_in
+from ..services.context import SYSTEM_USER_ID, Context, today_in
+from ..types import Identity
 
 #: UTC+14 and UTC-12 (POSIX signs are inverted): the latest and the earliest today anywhere.
 FURTHEST_AHEAD, FURTHEST_BEHIND = "Etc/GMT-14", "Etc/GMT+12"
@@ -311,6 +312,28 @@ class Job(ABC, Generic[Item, S]):
     def lost_race(self, error: BaseException) -> bool:
         """``error`` says another runner did the item first (default: :class:`LostRace`)."""
         return isinstance(error, LostRace)
+
+    def context(
+        self,
+        organization_id: str,
+        today: date,
+        *,
+        timezone: str | None = None,
+        confirm: bool = False,
+        kind: type[Context] = Context,
+    ) -> Context:
+        """A service context in which the job acts in one organization, as
+        :data:`~..services.context.SYSTEM_USER_ID`, on ``today``."""
+        return kind(
+            session=self.session,
+            hooks=self.hooks,
+            identity=Identity(
+                user_id=SYSTEM_USER_ID, organization_id=organization_id, timezone=timezone
+            ),
+            config=self.config,
+            today=today,
+            confirm=confirm,
+        )
 
     def today(self, timezone: str | None) -> date:
         """Today in ``timezone`` (unknown: the default timezone), or ``as_of``."""

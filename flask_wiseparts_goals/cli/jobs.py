@@ -23,8 +23,13 @@ from .base import progress_bar
 def job_group(job: JobSpec) -> AppGroup:
     """``flask goals <job.name>`` with its ``run`` command."""
     group = AppGroup(job.name, help=job.help)
+    run_help = (
+        f"{job.run_help}\n\nSafe to run from cron on several hosts at once, and next to the "
+        f"scheduler: {job.once}. Exits with status 1 when an organization, a goal or a notice "
+        "failed (counted in the summary line; it is retried on the next run)."
+    )
 
-    @group.command("run", help=job.run_help)
+    @group.command("run", help=run_help)
     @click.option(
         "--as-of",
         type=click.DateTime(formats=["%Y-%m-%d"]),

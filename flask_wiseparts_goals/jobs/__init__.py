@@ -33,7 +33,8 @@ class JobSpec:
     :param title: what the CLI's summary line starts with.
     :param counts: what the CLI's progress bar counts.
     :param help: the CLI group's help (one line).
-    :param run_help: the ``run`` command's help.
+    :param run_help: what the ``run`` command does.
+    :param once: what happens exactly once, however many runners there are.
     """
 
     name: str
@@ -43,6 +44,7 @@ class JobSpec:
     counts: str
     help: str
     run_help: str
+    once: str
 
 
 RECURRENCE = JobSpec(
@@ -52,12 +54,9 @@ RECURRENCE = JobSpec(
     title="Recurring goals",
     counts="Recurring goals",
     help="Recurring activity goals.",
-    run_help="""Clone every recurring goal whose next period has started (missed periods
-    included) and end those past their recurring-until date.
-
-    Safe to run from cron on several hosts at once, and next to the scheduler: each clone is
-    created exactly once. Exits with status 1 when a goal failed (it is retried on the next
-    run).""",
+    run_help="Clone every recurring goal whose next period has started (missed periods "
+    "included) and end those past their recurring-until date.",
+    once="each clone is created exactly once",
 )
 
 PLANNING = JobSpec(
@@ -67,12 +66,9 @@ PLANNING = JobSpec(
     title="Planning",
     counts="Goals",
     help="Planning: original aims and shortfall carry-forward.",
-    run_help="""Keep the original aims of intervals that have started, and carry the shortfall
-    of every ended interval forward by its goal's shortfall policy.
-
-    Safe to run from cron on several hosts at once, and next to the scheduler: each shortfall
-    is carried exactly once. Exits with status 1 when a goal failed (it is retried on the next
-    run).""",
+    run_help="Keep the original aims of intervals that have started, and carry the shortfall "
+    "of every ended interval forward by its goal's shortfall policy.",
+    once="each shortfall is carried exactly once",
 )
 
 COACHING = JobSpec(
@@ -82,13 +78,10 @@ COACHING = JobSpec(
     title="Coaching",
     counts="Organizations",
     help="Coaching notifications: status changes, milestones, weekly digests.",
-    run_help="""Send the coaching notices that are due: status changes (on track, behind, at
-    risk), milestones (50, 90, 100 %) and, on Mondays, each person's weekly digest (figures
-    through the day before today).
-
-    Safe to run from cron on several hosts at once and next to the scheduler: each notice is
-    sent once. Exits with status 1 when an organization or a notice failed (it is retried on
-    the next run).""",
+    run_help="Send the coaching notices that are due: status changes (on track, behind, at "
+    "risk), milestones (50, 90, 100 %) and, on Mondays, each person's weekly digest (figures "
+    "through the day before today).",
+    once="each notice is sent once",
 )
 
 #: Every job, in the order a scheduler registers them. The closing of intervals (SPEC §19,

@@ -4,15 +4,17 @@ exits 1 and counts it, for every job; the runtime retries an item at fault alone
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
+import conftest
 import pytest
 import sqlalchemy as sa
-from conftest import OTHER_ORG, ApiClient, FakeHost, dump_tables, sales_goal
+from conftest import OTHER_ORG, ApiClient, FakeHost, dump_tables, make_app, sales_goal
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from test_coaching_job import CoachHost
@@ -305,3 +307,136 @@ def test_a_job_refuses_pending_changes(app: Flask, db: SQLAlchemy) -> None:
     with pytest.raises(RuntimeError, match="pending changes"):
         toy(app, items=1).run()
     db.session.rollback()
+
+
+# -- every job from four processes at once, with a failing item (PostgreSQL) ------------------
+
+
+def _host_for(name: str, failing: int | None) -> FakeHost:
+    """What each runner's host is: the same data, and the same item failing."""
+    if name == "recurrence":
+        return RecurrenceHost(failing_teams={"team-b"})
+    if name == "planning":
+        host = FailingSalesHost()
+        host.failing_goals = {failing} if failing is not None else set()
+        return host
+    return CoachHost(
+        lines=[Line("rep", date(2026, 1, 5), Decimal("700.00"))],
+        failing_calendars={OTHER_ORG},
+    )
+
+
+def _job_in_process(
+    name: str, as_of: date, failing: int | None, barrier: Any, results: Any
+) -> None:
+    """One runner: its own app, engine and connections, like a worker on another host."""
+    host = _host_for(name, failing)
+    app = make_app(host)
+    with app.app_context():
+        barrier.wait(60)
+        summary = run_job(app, name, as_of=as_of)
+        told = [(n.kind, n.goal_id) for _, n in getattr(host, "notifications", [])]
+        results.put((summary.failed, summary.errors, told))
+        app.extensions["sqlalchemy"].engine.dispose()
+
+
+def _setup(name: str, api: ApiClient) -> tuple[date, int, list[int]]:
+    """The due items of ``name``: :data:`RUNS` goals that work and one that fails (its id)."""
+    if name == "recurrence":
+        return (
+            date(2026, 3, 15),
+            recurring_goal(api, team_id="team-b"),
+            [recurring_goal(api) for _ in range(RUNS)],
+        )
+    if name == "planning":
+        return (
+            date(2026, 3, 5),
+            quarter_goal(api, "spread_remaining")["id"],
+            [quarter_goal(api, "spread_remaining")["id"] for _ in range(RUNS)],
+        )
+    other = api.as_user("other-admin")
+    response = other.post("/goals", json=sales_goal(aim="1000.00", team_id="team-x"))
+    assert response.status_code == 201, response.json
+    goals = [api.post("/goals", json=sales_goal(aim="1000.00")).json["id"] for _ in range(RUNS)]
+    return date(2026, 1, 13), response.json["id"], goals  # a Tuesday: no digest
+
+
+def _effects(name: str, db: SQLAlchemy) -> dict[int, Any]:
+    """Per goal, what the job left: clones, carried history rows, recorded notices."""
+    from flask_wiseparts_goals.models import CoachingNotice, Goal, HistoryEntry
+
+    db.session.rollback()
+    if name == "recurrence":
+        rows = db.session.execute(
+            sa.select(Goal.source_goal_id, sa.func.count())
+            .where(Goal.source_goal_id.is_not(None))
+            .group_by(Goal.source_goal_id)
+        )
+    elif name == "planning":
+        rows = db.session.execute(
+            sa.select(HistoryEntry.goal_id, sa.func.count())
+            .where(HistoryEntry.operation == "carry_forward")
+            .group_by(HistoryEntry.goal_id)
+        )
+    else:
+        rows = db.session.execute(
+            sa.select(CoachingNotice.goal_id, sa.func.count())
+            .where(CoachingNotice.goal_id.is_not(None))
+            .group_by(CoachingNotice.goal_id)
+        )
+    return {goal_id: count for goal_id, count in rows}
+
+
+#: Goals that work, per job.
+RUNS = 6
+#: Per job: the rows each working goal must have once the runners are done.
+PER_GOAL = {"recurrence": 1, "planning": 5, "coach": 1}
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(conftest.DATABASE_URL is None, reason="needs GOALS_TEST_DATABASE_URL")
+@pytest.mark.parametrize(
+    ("host", "name"),
+    [(host_class, name) for name, (host_class, _) in CASES.items()],
+    indirect=["host"],
+    ids=list(CASES),
+)
+def test_four_runners_with_a_failing_item_do_everything_else_exactly_once(
+    app: Flask, api: ApiClient, db: SQLAlchemy, host: Any, name: str
+) -> None:
+    """Recurrence: a clone per period (Feb, Mar) of each goal; planning: Jan → Feb, Mar and
+    Feb → Mar of each goal; coaching: each goal's 50 % milestone. The failing
+    goal (organization) is left as it was and counted as failed by the runners that met it."""
+    as_of, failing, goals = _setup(name, api)
+    db.session.remove()
+
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(4)
+    results = spawn.Queue()
+    workers = [
+        spawn.Process(target=_job_in_process, args=(name, as_of, failing, barrier, results))
+        for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=300) for _ in workers]
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+
+    assert sum(failed for failed, _, _ in outcomes) >= 1
+    assert all(
+        str(failing) in error or OTHER_ORG in error for _, errors, _ in outcomes for error in errors
+    )
+    effects = _effects(name, db)
+    if name == "recurrence":
+        # Each source goal has one clone; the clones (Feb) have theirs (Mar).
+        assert set(effects.values()) == {1} and failing not in effects
+        assert len(effects) == 2 * len(goals)
+    else:
+        assert effects == {goal_id: PER_GOAL[name] for goal_id in goals}
+    if name == "coach":
+        told = [note for _, _, notes in outcomes for note in notes]
+        assert sorted(told, key=str) == sorted(
+            [("milestone", goal_id) for goal_id in goals], key=str
+        )

@@ -41,7 +41,7 @@ from werkzeug.serving import make_server  # noqa: E402
 from example_app import create_app  # noqa: E402
 from example_app.models import db  # noqa: E402
 from example_app.seed import seed, seed_goals  # noqa: E402
-from flask_wiseparts_goals.scheduler import run_for_app  # noqa: E402
+from flask_wiseparts_goals.jobs import run_job  # noqa: E402
 
 SCREENSHOTS = Path(
     os.environ.get("GOALS_SCREENSHOT_DIR")
@@ -80,7 +80,7 @@ def base_url(demo_database: Path) -> Iterator[str]:
         seed_goals()
         today = dt.date.today()
         next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-        run_for_app(app, as_of=next_month)  # "South daily visits" gets next month's clone
+        run_job(app, "recurrence", as_of=next_month)  # "South daily visits" gets next month's clone
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="example-app", daemon=True)
     thread.start()

@@ -79,3 +79,14 @@ class MetricSourceError(GoalsHTTPError, http.BadGateway):
     """A metric source raised while answering ``goals_collect_actuals``."""
 
     code = 502
+
+
+def describe(error: BaseException) -> str:
+    """One line about an error for a person reading a job's or a command's report: an HTTP
+    error's description (and its errors), else the type and the first line of the message
+    (SQL and parameters are in the log)."""
+    if isinstance(error, GoalsHTTPError):
+        errors = error.data.get("errors")
+        return f"{error.description}" + (f" {errors}" if errors else "")
+    lines = str(error).splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__

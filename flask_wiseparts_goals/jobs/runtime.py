@@ -40,9 +40,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..exceptions import GoalsHTTPError
+from ..exceptions import describe
 from ..plugins import HostHooks
-from ..services.context import SYSTEM_USER_ID, Context, today_in
+from ..services.context import SYSTEM_USER_ID, Context, ensure_no_pending, today_in
 from ..types import Identity
 
 #: UTC+14 and UTC-12 (POSIX signs are inverted): the latest and the earliest today anywhere.
@@ -224,24 +224,6 @@ def is_missing_table(error: BaseException) -> bool:
     )
 
 
-def describe(error: BaseException) -> str:
-    """One line about an error: an HTTP error's description (and its errors), else the type
-    and the first line of the message (SQL and parameters are in the log)."""
-    if isinstance(error, GoalsHTTPError):
-        errors = error.data.get("errors")
-        return f"{error.description}" + (f" {errors}" if errors else "")
-    lines = str(error).splitlines()
-    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
-
-
-def ensure_no_pending(session: Session, job: str) -> None:
-    """A job owns the session's transactions (it commits as it goes)."""
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError(
-            f"The {job} job commits as it goes: commit or discard pending changes first."
-        )
-
-
 # -- the runtime ---------------------------------------------------------------------------------
 
 
@@ -343,7 +325,7 @@ class Job(ABC, Generic[Item, S]):
 
     def run(self, on_progress: ProgressCallback | None = None) -> S:
         """Run every due item, exactly once across runners; returns the summary."""
-        ensure_no_pending(self.session, self.name)
+        ensure_no_pending(self.session, f"The {self.name} job")
         items = list(self.due())
         self.session.rollback()  # end the read; every chunk opens its own transaction
         if on_progress is not None:

@@ -28,6 +28,13 @@ def today_in(timezone: str, fallback: str = "UTC") -> date:
 SYSTEM_USER_ID = "system"
 
 
+def ensure_no_pending(session: Session, what: str) -> None:
+    """``what`` owns the session's transactions (it commits as it goes): refuse to start with
+    changes pending, which it would commit or discard."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError(f"{what} commits as it goes: commit or discard pending changes first.")
+
+
 @dataclass
 class Context:
     """One request's (or one job run's) session, hooks and caller."""

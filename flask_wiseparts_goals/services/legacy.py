@@ -41,11 +41,11 @@ from sqlalchemy.orm import Session
 
 from ..domain.periods import Period, Recurrence, period_containing
 from ..domain.rules import MAX_VALUE, Category, GoalMode
-from ..exceptions import GoalsError, GoalsHTTPError
+from ..exceptions import GoalsError, describe
 from ..models import Goal, HistoryEntry
 from ..plugins import HostHooks
 from ..types import AuthTarget, Identity, LegacyTeamTargets
-from .context import Context, today_in
+from .context import Context, ensure_no_pending, today_in
 from .goals import create_goal
 from .history import record_event
 from .targets import tracked_write
@@ -225,10 +225,7 @@ def migrate_legacy(
         timezone of the organization's latest goal, else ``GOALS_DEFAULT_TIMEZONE``.
     :raises zoneinfo.ZoneInfoNotFoundError: ``timezone`` is not a known IANA name.
     """
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError(
-            "migrate_legacy commits per organization: flush or discard pending changes first."
-        )
+    ensure_no_pending(session, "migrate_legacy (one transaction per organization)")
     if timezone is not None:
         ZoneInfo(timezone)  # an unknown name raises here, before anything is written
     created_by = str(config.get("GOALS_MIGRATION_CREATED_BY") or "system")
@@ -252,7 +249,7 @@ def migrate_legacy(
                 "legacy migration: cannot read %s: %s", organization_id, error, exc_info=error
             )
             summary.organizations.append(
-                replace(run, error=f"goals_legacy_activity_targets failed: {_describe(error)}")
+                replace(run, error=f"goals_legacy_activity_targets failed: {describe(error)}")
             )
             continue
         run = replace(run, teams=len(teams))
@@ -415,17 +412,17 @@ class _OrganizationMigration:
             )
         except GoalsError as error:  # the goal rules refuse it (e.g. a filter): bad data
             savepoint.rollback()
-            return self._result(legacy, TeamStatus.SKIPPED, reason=_describe(error))
+            return self._result(legacy, TeamStatus.SKIPPED, reason=describe(error))
         except Exception as error:  # the database, a plugin, a bug: this team only
             savepoint.rollback()
             logger.error(
                 "legacy migration: team %s of %s failed and was rolled back: %s",
                 legacy.team_id,
                 ctx.organization_id,
-                _describe(error),
+                describe(error),
                 exc_info=error,
             )
-            return self._result(legacy, TeamStatus.FAILED, reason=_describe(error))
+            return self._result(legacy, TeamStatus.FAILED, reason=describe(error))
         if self.dry_run:
             savepoint.rollback()
         else:
@@ -534,10 +531,3 @@ def set_daily_targets(ctx: Context, goal: Goal, targets: Mapping[str, Decimal]) 
         for interval in goal.intervals:
             for allocation in interval.allocations:
                 allocation.daily_target = targets.get(allocation.user_id, ZERO)
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, GoalsHTTPError):
-        errors = error.data.get("errors")
-        return f"{error.description}" + (f" {errors}" if errors else "")
-    return f"{type(error).__name__}: {error}"

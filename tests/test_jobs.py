@@ -95,17 +95,21 @@ CASES: dict[str, tuple[type[FakeHost], Case]] = {
 }
 
 
-def test_every_job_of_the_table_has_a_failure_case_here() -> None:
-    assert set(CASES) == {job.name for job in JOBS}
-
-
-@pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry-run"])
-@pytest.mark.parametrize(
+#: Each job with the host of its case (the ``host`` fixture builds it).
+every_job = pytest.mark.parametrize(
     ("host", "name"),
     [(host_class, name) for name, (host_class, _) in CASES.items()],
     indirect=["host"],
     ids=list(CASES),
 )
+
+
+def test_every_job_of_the_table_has_a_failure_case_here() -> None:
+    assert set(CASES) == {job.name for job in JOBS}
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry-run"])
+@every_job
 def test_a_run_in_which_anything_failed_exits_1_and_counts_it(
     app: Flask, api: ApiClient, host: Any, name: str, dry_run: bool
 ) -> None:
@@ -119,12 +123,7 @@ def test_a_run_in_which_anything_failed_exits_1_and_counts_it(
     assert ("dry run" in summary) is dry_run
 
 
-@pytest.mark.parametrize(
-    ("host", "name"),
-    [(host_class, name) for name, (host_class, _) in CASES.items()],
-    indirect=["host"],
-    ids=list(CASES),
-)
+@every_job
 def test_a_run_without_failures_exits_0(app: Flask, api: ApiClient, host: Any, name: str) -> None:
     as_of, _, _ = CASES[name][1](api, host)
     for attribute in ("failing_teams", "failing_goals", "failing_calendars"):
@@ -395,12 +394,7 @@ PER_GOAL = {"recurrence": 1, "planning": 5, "coach": 1}
 
 @pytest.mark.postgres
 @pytest.mark.skipif(conftest.DATABASE_URL is None, reason="needs GOALS_TEST_DATABASE_URL")
-@pytest.mark.parametrize(
-    ("host", "name"),
-    [(host_class, name) for name, (host_class, _) in CASES.items()],
-    indirect=["host"],
-    ids=list(CASES),
-)
+@every_job
 def test_four_runners_with_a_failing_item_do_everything_else_exactly_once(
     app: Flask, api: ApiClient, db: SQLAlchemy, host: Any, name: str
 ) -> None:

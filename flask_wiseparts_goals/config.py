@@ -6,6 +6,8 @@ from collections.abc import MutableMapping
 from decimal import Decimal
 from typing import Any
 
+from .security import DEFAULT_UI_CSP
+
 #: Every key the extension reads, with its default. docs/configuration.md documents each one.
 DEFAULTS: dict[str, Any] = {
     # Where the REST API, its OpenAPI document and its docs UI are mounted.
@@ -38,6 +40,16 @@ DEFAULTS: dict[str, Any] = {
     "GOALS_UI_BASE_TEMPLATE": None,
     # ISO 4217 code shown next to money when the identity names no currency (None: no code).
     "GOALS_CURRENCY": None,
+    # Browser safety (SPEC §13, docs/host-guide.md, "Security"). The header that carries the host's CSRF
+    # token: the pages send it on every write, and it proves a write is not a cross-site form.
+    "GOALS_CSRF_HEADER": "X-CSRFToken",
+    # The token the pages send in it: None reads the host layout's <meta name="csrf-token">;
+    # or a callable returning the token (e.g. flask_wtf.csrf.generate_csrf).
+    "GOALS_CSRF_TOKEN": None,
+    # Other origins whose pages may write ("https://shop.example.com"); the API's own always may.
+    "GOALS_TRUSTED_ORIGINS": (),
+    # The goal pages' Content-Security-Policy (a policy string; None sends none).
+    "GOALS_UI_CSP": DEFAULT_UI_CSP,
 }
 
 #: Where the app serves Swagger UI's files, under ``GOALS_OPENAPI_URL_PREFIX``.

@@ -50,6 +50,10 @@ class PreconditionFailed(GoalsHTTPError, http.PreconditionFailed):
     code = 412
 
 
+class PreconditionRequired(GoalsHTTPError, http.PreconditionRequired):
+    code = 428
+
+
 class Conflict(GoalsHTTPError, http.Conflict):
     """A write that needs ``confirm=true`` (exceeding an aim, dropping non-zero values)."""
 

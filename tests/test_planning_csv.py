@@ -11,9 +11,13 @@ def csv_path(goal_id, **query):
 
 
 def put_csv(api, goal_id, text, **query):
-    return api.put(
-        csv_path(goal_id, **query), data=text.encode(), headers={"Content-Type": "text/csv"}
-    )
+    """An upload as a client makes it: with the ETag of the targets as they stand (If-Match;
+    tests/test_security.py tries it without and stale)."""
+    headers = {"Content-Type": "text/csv"}
+    etag = api.get(csv_path(goal_id)).headers.get("ETag")
+    if etag:
+        headers["If-Match"] = etag
+    return api.put(csv_path(goal_id, **query), data=text.encode(), headers=headers)
 
 
 def team_goal(api):

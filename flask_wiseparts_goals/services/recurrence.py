@@ -45,7 +45,8 @@ from ..exceptions import GoalsHTTPError
 from ..models import Allocation, Goal, HistoryEntry, Interval, utcnow
 from ..plugins import HostHooks
 from ..types import Identity, Notification, NotificationKind
-from .context import Context, today_in
+from .context import Context, goal_target, today_in
+from .readers import Readers
 from .structure import members_on
 
 #: The user id history rows of the job carry (``changed_by``).
@@ -423,6 +424,10 @@ class _Runner:
         _write_clones(self.session, cloned, history, now)
         for source, new in cloned:
             notification = review_notification(source, new, new.plan)
+            if notification is not None and not Readers(self.hooks, new.organization_id).may_read(
+                notification.recipient_id, goal_target(cast(Goal, new)), new.today
+            ):
+                notification = None  # nobody is told about a goal they may not read (§13)
             if notification is not None and not self.dry_run:
                 # In the chunk's transaction: a host that stores notifications in its database
                 # keeps them only if the clones commit; a plugin raising rolls the chunk back

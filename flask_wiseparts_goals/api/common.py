@@ -26,6 +26,7 @@ from ..exceptions import (
     UnsupportedMediaType,
 )
 from ..services.context import MAX_ID, REQUEST_STORE, Context, today_in
+from .errors import DATABASE_ERRORS, handle_database_unavailable
 
 _smorest_pagination_schema = flask_smorest_pagination._pagination_parameters_schema_factory
 
@@ -173,6 +174,8 @@ class GoalsBlueprint(Blueprint):
 def make_blueprint(name: str, description: str) -> Blueprint:
     blp = GoalsBlueprint(name, __name__, description=description)
     blp.register_error_handler(HTTPException, handle_http_exception)
+    for error in DATABASE_ERRORS:
+        blp.register_error_handler(error, handle_database_unavailable)
     # Who is calling is settled first: an anonymous request is a 401 before anything else.
     blp.before_request(_identify)
     blp.after_request(_fix_allow_header)

@@ -140,6 +140,12 @@ class Distribute(MethodView):
     @blp.alt_response(
         502, schema=ErrorSchema, description="basis=actuals: the metric source failed."
     )
+    @blp.alt_response(
+        504,
+        schema=ErrorSchema,
+        description="basis=actuals: the metric source did not answer within "
+        "GOALS_ACTUALS_TIMEOUT_SECONDS; nothing was written.",
+    )
     def post(
         self, data: dict[str, Any], goal_id: int, interval_id: int, confirm: bool
     ) -> dict[str, Any]:

@@ -77,6 +77,46 @@ def handle_database_unavailable(error: Exception) -> Any:
     return payload, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
+#: The most error messages an answer lists (SPEC §13b "error lists are capped").
+MAX_ERRORS = 100
+
+
+def cap_errors(errors: Any, limit: int = MAX_ERRORS) -> tuple[Any, int]:
+    """The first ``limit`` messages of an ``errors`` tree (dicts of lists of messages, in
+    order: rows of a CSV come in file order), and how many there are in all.
+
+    A 1 MiB file of bad rows would otherwise answer a 20 MB list; the caller fixes the first
+    ones and sends the file again.
+    """
+    total = 0
+
+    def walk(node: Any) -> Any:
+        nonlocal total
+        if isinstance(node, dict):
+            kept = {}
+            for key, value in node.items():
+                capped = walk(value)
+                if capped is not _DROPPED:
+                    kept[key] = capped
+            return kept if kept or not node else _DROPPED
+        if isinstance(node, list) and all(not isinstance(item, (dict, list)) for item in node):
+            room = max(0, limit - total)
+            total += len(node)
+            return node[:room] if room else _DROPPED
+        if isinstance(node, list):
+            items = [walk(item) for item in node]
+            kept_items = [item for item in items if item is not _DROPPED]
+            return kept_items if kept_items or not node else _DROPPED
+        total += 1
+        return node if total <= limit else _DROPPED
+
+    capped = walk(errors)
+    return ({} if capped is _DROPPED else capped), total
+
+
+_DROPPED = object()
+
+
 def _first_line(error: BaseException) -> str:
     lines = str(getattr(error, "orig", None) or error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0] if lines else ''}"

@@ -906,8 +906,15 @@ def _counts_me(
     )
 
 
-def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
+def goal_progress(
+    ctx: Context, goal_id: int, *, as_of: date, members: slice | None = None
+) -> dict[str, Any]:
     """One goal's figures for its whole period and each interval, and per member.
+
+    :param members: the positions of the member rows to answer in every list (the period's
+        and each interval's), e.g. ``slice(500, 1000)`` for the second page of 500; ``None``:
+        every member. Only those rows are computed. The answer's ``member_count`` is the length
+        of the longest list, for the pagination.
 
     Members: for a goal split by members, each allocation holder (team order) with the
     allocation as target (summed over the intervals for the whole period), then the counted
@@ -948,12 +955,13 @@ def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
             totals[user_id] = totals.get(user_id, ZERO) + target
 
     period = batch.figures(whole, goal.aim, batch.actual(whole), stretch_aim=goal.stretch_aim)
-    period["members"] = _members(batch, whole, totals)
+    period["members"], member_count = _members(batch, whole, totals, members)
     rows = []
     for interval, slot in slots:
         row = batch.figures(slot, interval.aim, batch.actual(slot))
         targets = dict(allocations[interval.id])
-        row["members"] = _members(batch, slot, targets)
+        row["members"], count = _members(batch, slot, targets, members)
+        member_count = max(member_count, count)
         rows.append(row)
     state = {k: v for k, v in answer.as_json().items() if k != "category"}
     if state["actuals_error"] is None and period["actuals_error"] is not None:
@@ -966,16 +974,21 @@ def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
         **state,
         "period": period,
         "intervals": rows,
+        "member_count": member_count,
     }
 
 
-def _members(batch: Batch, slot: Slot, targets: Mapping[str, Decimal]) -> list[dict[str, Any]]:
-    """Member rows of one slot: allocation holders, then counted members without one."""
+def _members(
+    batch: Batch, slot: Slot, targets: Mapping[str, Decimal], window: slice | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """Member rows of one slot: allocation holders, then counted members without one (those
+    at the ``window``'s positions only), and how many there are in all."""
     if slot.user_ids is None:
-        users = dict.fromkeys([*targets, *batch.reported_users(slot)])
+        users = list(dict.fromkeys([*targets, *batch.reported_users(slot)]))
     else:
-        users = dict.fromkeys([*targets, *slot.user_ids])
-    return batch.member_rows(slot, users, targets)
+        users = list(dict.fromkeys([*targets, *slot.user_ids]))
+    shown = users if window is None else users[window]
+    return batch.member_rows(slot, shown, targets), len(users)
 
 
 def goals_period_progress(
@@ -1022,7 +1035,7 @@ def goals_period_progress(
     progress: dict[int, dict[str, Any]] = {}
     for goal, whole in wholes:
         period = batch.figures(whole, goal.aim, batch.actual(whole), stretch_aim=goal.stretch_aim)
-        period["members"] = _members(batch, whole, totals[goal.id])
+        period["members"] = _members(batch, whole, totals[goal.id])[0]
         period["actuals_available"] = batch.answer(
             goal.category
         ).available is not False and not period.get("actuals_error")

@@ -83,3 +83,10 @@ class MetricSourceError(GoalsHTTPError, http.BadGateway):
     """A metric source raised while answering ``goals_collect_actuals``."""
 
     code = 502
+
+
+class MetricSourceTimeout(GoalsHTTPError, http.GatewayTimeout):
+    """A metric source did not answer within ``GOALS_ACTUALS_TIMEOUT_SECONDS`` where the
+    answer is needed to write (distribution by actuals)."""
+
+    code = 504

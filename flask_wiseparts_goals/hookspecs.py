@@ -121,6 +121,11 @@ def goals_collect_actuals(
     several sources (one for sales, one for orders...) can be installed side by side. Answer the
     whole batch with one grouped query; never query per goal or per user.
 
+    The categories of a request are asked at the same time, each in a thread with a copy of
+    the request context and a database session of its own (``db.session`` there sees what is
+    committed); after ``GOALS_ACTUALS_TIMEOUT_SECONDS`` the category is ``timeout`` and the
+    late answer is dropped (docs/plugin-guide.md, "Threads and the timeout").
+
     :param category: ``"sales"``, ``"orders"`` or ``"activities"``.
     :param queries: every question of the request; each has a ``key``, a ``metric``, an
         inclusive date range, the ``user_ids`` to count (``None``: the whole organization), the

@@ -212,7 +212,10 @@ def test_values_adding_up_beyond_an_amount_are_422_and_write_nothing(api, db):
     text = f"interval_start,user_id,target\n2026-01-01,,{big}\n2026-02-01,,{big}\n"
     response = put_csv(api, goal["id"], text, confirm="true")
     assert response.status_code == 422, response.json
-    assert "_file" in response.json["errors"]["csv"]
+    # The row and column at fault (SPEC §13b), not the whole file.
+    assert response.json["errors"]["csv"] == {
+        "2": {"target": [f"The aims would add up to more than {big}."]}
+    }
     assert dump_tables(db) == before
 
 

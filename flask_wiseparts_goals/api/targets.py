@@ -28,7 +28,7 @@ from ..schemas.targets import (
     TargetsCsvResultSchema,
 )
 from ..services.context import Context, load_goal
-from ..services.planning import export_targets_csv, import_targets_csv
+from ..services.planning import export_targets_csv, import_targets_csv, targets_csv_max_bytes
 from ..services.targets import (
     copy_interval,
     current_allocations,
@@ -37,7 +37,14 @@ from ..services.targets import (
     set_allocations,
     update_interval,
 )
-from .common import REQUIRES_IF_MATCH, context, make_blueprint, transaction
+from .common import (
+    REQUIRES_IF_MATCH,
+    body_limit,
+    context,
+    make_blueprint,
+    read_body,
+    transaction,
+)
 
 blp = make_blueprint("targets", "Interval aims and members' targets: set, distribute, copy.")
 
@@ -146,6 +153,12 @@ class Distribute(MethodView):
     @blp.alt_response(
         502, schema=ErrorSchema, description="basis=actuals: the metric source failed."
     )
+    @blp.alt_response(
+        504,
+        schema=ErrorSchema,
+        description="basis=actuals: the metric source did not answer within "
+        "GOALS_ACTUALS_TIMEOUT_SECONDS; nothing was written.",
+    )
     def post(
         self, data: dict[str, Any], goal_id: int, interval_id: int, confirm: bool
     ) -> dict[str, Any]:
@@ -178,14 +191,20 @@ _CSV_EXAMPLE = "interval_start,user_id,target\r\n2026-01-01,,3000.00\r\n2026-01-
 
 def _csv_body() -> str:
     """The request body as text: ``text/csv`` in UTF-8 (a spreadsheet's byte order mark is
-    ignored)."""
+    ignored), at most as large as the goal's own file can be
+    (:func:`~..services.planning.targets_csv_max_bytes`, and at least
+    ``GOALS_MAX_BODY_BYTES``): a larger one is a 413, chunked or not, before any row is read.
+    The goal is loaded (and the caller's right to allocate checked) before the body is read."""
     if request.mimetype != "text/csv":
         raise UnsupportedMediaType(
             "Send the file as CSV (Content-Type: text/csv).",
             errors={"csv": ["Expected Content-Type text/csv."]},
         )
+    ctx = context()
+    goal = load_goal(ctx, (request.view_args or {})["goal_id"], "allocate")
+    data = read_body(body_limit(targets_csv_max_bytes(ctx, goal)))
     try:
-        return request.get_data().decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationFailed(
             {"1": {"_row": ["The file is not UTF-8 text."]}}, location="csv"

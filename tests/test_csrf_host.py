@@ -1,7 +1,8 @@
 """A host with Flask-WTF's ``CSRFProtect`` on (as Flask-Security and Flask-Admin hosts have)
 works unchanged (SPEC §13): its layout carries ``<meta name="csrf-token">``, the goal pages
 send that token in ``X-CSRFToken``, and the host refuses an API write without it.
-tests/test_browser.py drives the pages themselves in such a host.
+tests/test_browser_security.py drives the pages themselves in such a host (the example app
+with ``CSRFProtect``).
 """
 
 from __future__ import annotations

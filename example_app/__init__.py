@@ -32,6 +32,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(
         # Demo only: the session holds the picked user. Set EXAMPLE_SECRET_KEY in real use.
         SECRET_KEY=os.environ.get("EXAMPLE_SECRET_KEY", "example-app-demo-only"),
+        # The session cookie is not sent by other sites' forms and fetches, nor read by
+        # scripts (docs/host-guide.md, "Security"; the API refuses cross-site writes on its own too).
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        # A connection the database dropped (a restart, an idle timeout) is replaced before
+        # a request uses it, instead of failing that request.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         # The recurrence job runs from `flask goals ...`/cron in the demo, not in web workers.
         GOALS_SCHEDULER_ENABLED=False,
         # The package's goal pages, inside this host's layout.

@@ -72,10 +72,23 @@ class ExampleHostPlugin:
 
     @hookimpl
     def goals_identity(self) -> Identity | None:
-        """The caller chosen by :mod:`example_app.auth`; teams = member today or leader."""
+        """The caller chosen by :mod:`example_app.auth`."""
         user = current_user()
-        if user is None:
-            return None
+        return None if user is None else self._identity_of(user)
+
+    @hookimpl
+    def goals_user_identity(self, organization_id: str, user_id: str) -> Identity:
+        """A notice's recipient, as :meth:`goals_identity` would describe them; an unknown
+        user or one of another organization gets no roles and no teams (told nothing)."""
+        user = db.session.get(User, user_id)
+        identity = None if user is None else self._identity_of(user)
+        if identity is None or identity.organization_id != organization_id:
+            return Identity(user_id=user_id, organization_id=organization_id, team_ids=frozenset())
+        return identity
+
+    @staticmethod
+    def _identity_of(user: User) -> Identity | None:
+        """Teams = member today or leader; roles = the user's role."""
         organization = db.session.get(Organization, user.organization_id)
         if organization is None:
             return None

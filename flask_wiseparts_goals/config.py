@@ -6,6 +6,8 @@ from collections.abc import MutableMapping
 from decimal import Decimal
 from typing import Any
 
+from .security import DEFAULT_UI_CSP
+
 #: Every key the extension reads, with its default. docs/configuration.md documents each one.
 DEFAULTS: dict[str, Any] = {
     # Where the REST API, its OpenAPI document and its docs UI are mounted.
@@ -29,6 +31,10 @@ DEFAULTS: dict[str, Any] = {
     # The largest request body the API reads, in bytes (a larger one is a 413 before parsing).
     # None: no limit of ours (the host's MAX_CONTENT_LENGTH still applies).
     "GOALS_MAX_BODY_BYTES": 1024 * 1024,
+    # How long a request waits for the metric sources (seconds; all categories are asked at
+    # once). A category not answered by then is null with the reason "timeout". None: no bound,
+    # and the sources are asked one after another in the request's own context.
+    "GOALS_ACTUALS_TIMEOUT_SECONDS": 5,
     # The user recorded as creator of goals made by the legacy migration.
     "GOALS_MIGRATION_CREATED_BY": "system",
     # The goal pages (ui/): off unless the host turns them on; where they are mounted; the
@@ -38,6 +44,16 @@ DEFAULTS: dict[str, Any] = {
     "GOALS_UI_BASE_TEMPLATE": None,
     # ISO 4217 code shown next to money when the identity names no currency (None: no code).
     "GOALS_CURRENCY": None,
+    # Browser safety (SPEC §13, docs/host-guide.md, "Security"). The header that carries the host's CSRF
+    # token: the pages send it on every write, and it proves a write is not a cross-site form.
+    "GOALS_CSRF_HEADER": "X-CSRFToken",
+    # The token the pages send in it: None reads the host layout's <meta name="csrf-token">;
+    # or a callable returning the token (e.g. flask_wtf.csrf.generate_csrf).
+    "GOALS_CSRF_TOKEN": None,
+    # Other origins whose pages may write ("https://shop.example.com"); the API's own always may.
+    "GOALS_TRUSTED_ORIGINS": (),
+    # The goal pages' Content-Security-Policy (a policy string; None sends none).
+    "GOALS_UI_CSP": DEFAULT_UI_CSP,
 }
 
 #: Where the app serves Swagger UI's files, under ``GOALS_OPENAPI_URL_PREFIX``.
@@ -69,6 +85,14 @@ def apply_defaults(config: MutableMapping[str, Any]) -> None:
         raise ValueError(
             "GOALS_STATUS_AT_RISK_PERCENT must be between 0 and GOALS_STATUS_ON_TRACK_PERCENT "
             f"(got {at_risk} and {on_track})."
+        )
+    timeout = config["GOALS_ACTUALS_TIMEOUT_SECONDS"]
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float, Decimal)) or timeout <= 0
+    ):
+        raise ValueError(
+            f"GOALS_ACTUALS_TIMEOUT_SECONDS must be a number of seconds above 0 or None "
+            f"(got {timeout!r})."
         )
     prefix = config["GOALS_URL_PREFIX"].rstrip("/")
     config.setdefault("GOALS_API_TITLE", "WiseParts Goals")

@@ -50,6 +50,10 @@ class PreconditionFailed(GoalsHTTPError, http.PreconditionFailed):
     code = 412
 
 
+class PreconditionRequired(GoalsHTTPError, http.PreconditionRequired):
+    code = 428
+
+
 class Conflict(GoalsHTTPError, http.Conflict):
     """A write that needs ``confirm=true`` (exceeding an aim, dropping non-zero values)."""
 
@@ -79,6 +83,13 @@ class MetricSourceError(GoalsHTTPError, http.BadGateway):
     """A metric source raised while answering ``goals_collect_actuals``."""
 
     code = 502
+
+
+class MetricSourceTimeout(GoalsHTTPError, http.GatewayTimeout):
+    """A metric source did not answer within ``GOALS_ACTUALS_TIMEOUT_SECONDS`` where the
+    answer is needed to write (distribution by actuals)."""
+
+    code = 504
 
 
 def describe(error: BaseException) -> str:

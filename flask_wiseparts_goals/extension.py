@@ -4,25 +4,34 @@ from __future__ import annotations
 
 import http
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pluggy
 import sqlalchemy as sa
-from flask import Blueprint, Flask, g, has_app_context, has_request_context, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    g,
+    has_app_context,
+    has_request_context,
+    request,
+)
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
 
 from .api import blueprints
-from .api.common import IdConverter, id_parameter_schema
+from .api.common import REQUIRES_IF_MATCH, IdConverter, id_parameter_schema
 from .api.fallback import create_fallback_blueprint
 from .config import SWAGGER_UI_ASSETS, apply_defaults
 from .models import Base
 from .plugins import HostHooks, make_plugin_manager
 from .schemas.fields import DecimalString
 from .schemas.goals import ConflictSchema
+from .security import secure_response
 from .services.context import REQUEST_STORE
 
 EXTENSION_KEY = "goals"
@@ -109,6 +118,20 @@ def _document_errors(api: Api) -> None:
                 responses.setdefault(code, components.get_ref("response", name))
             if any(p.get("name") == "confirm" for p in operation.get("parameters", [])):
                 responses.setdefault("409", conflict)
+            if_match = operation.pop(REQUIRES_IF_MATCH, None)
+            if if_match is not None:
+                operation.setdefault("parameters", []).append(
+                    {
+                        "name": "If-Match",
+                        "in": "header",
+                        "required": True,
+                        "description": f"{if_match} 428 without it, 412 when stale.",
+                        "schema": {"type": "string"},
+                    }
+                )
+                for name in ("PRECONDITION_FAILED", "PRECONDITION_REQUIRED"):
+                    code = str(http.HTTPStatus[name].value)
+                    responses.setdefault(code, components.get_ref("response", name))
 
 
 def _claim_error_codes(blueprint: Blueprint) -> Blueprint:
@@ -190,6 +213,20 @@ def _serve_swagger_ui(app: Flask) -> None:
         url_prefix="/" + prefix.strip("/"),
     )
     app.register_blueprint(_claim_error_codes(assets))  # a missing file: a Goals JSON 404
+
+
+#: The extension's blueprints made by others (flask-smorest's docs, Swagger UI's files) or
+#: without their own ``after_request`` (the catch-all): their responses get the API's headers.
+_OTHER_BLUEPRINTS = ("goals-api-docs", "goals_swagger_ui", "goals_fallback")
+
+
+def _secure_other_blueprints(app: Flask) -> None:
+    def secure(response: Response) -> Response:
+        if request.blueprint in _OTHER_BLUEPRINTS:
+            return secure_response(response, page=request.blueprint == "goals_swagger_ui")
+        return response
+
+    app.after_request(secure)
 
 
 class GoalsState:
@@ -286,6 +323,7 @@ class Goals:
             # Prefixed so that a host's own "history" or "meta" blueprint does not collide.
             api.register_blueprint(blueprint, url_prefix=prefix, name=f"goals_{blueprint.name}")
         app.register_blueprint(_claim_error_codes(create_fallback_blueprint()), url_prefix=prefix)
+        _secure_other_blueprints(app)
         _document_errors(api)
         if app.config["GOALS_UI_ENABLED"]:
             from .ui import create_ui_blueprint
@@ -310,6 +348,17 @@ class Goals:
         except KeyError:
             raise RuntimeError("Goals is not initialized on this app; call init_app.") from None
         return state
+
+    @staticmethod
+    def readable_goal_ids(goal_ids: Iterable[int]) -> set[int]:
+        """Of ``goal_ids``, the goals the caller of the current request may read now
+        (``goals_identity`` and ``goals_authorize``; one query). A host's inbox shows a stored
+        notification only when its goal (each goal of a digest) is among them: a person who
+        left a team is not shown its figures any more (docs/host-guide.md, "Security")."""
+        from .api.common import context
+        from .services.readers import readable_goal_ids
+
+        return readable_goal_ids(context(), goal_ids)
 
     @staticmethod
     def create_all(app: Flask | None = None) -> None:

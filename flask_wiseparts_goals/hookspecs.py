@@ -42,6 +42,23 @@ def goals_identity() -> Identity | Mapping[str, Any] | None:
 
 
 @hookspec(firstresult=True)
+def goals_user_identity(organization_id: str, user_id: str) -> Identity | Mapping[str, Any] | None:
+    """Describe a person outside their own request (firstresult, optional).
+
+    Notifications go only to people who may read the goal now (``goals_authorize`` decides,
+    SPEC §13): the coaching and recurrence jobs ask this hook for the recipient's identity
+    (roles, teams) to ask ``goals_authorize`` about it.
+
+    :return: an :class:`~flask_wiseparts_goals.types.Identity` (or a mapping with the keys of
+        ``goals_identity``'s), or ``None`` to leave it to the default. A former user gets an
+        identity your ``goals_authorize`` refuses (no roles, no teams).
+    :default: the user id with no roles, whose ``team_ids`` hold the goal's team when
+        ``goals_team_members`` lists the user on the day of the notice or when the user
+        created the goal; nothing else (docs/host-guide.md, "Security").
+    """
+
+
+@hookspec(firstresult=True)
 def goals_authorize(identity: Identity, action: str, target: AuthTarget) -> bool | None:
     """Decide whether ``identity`` may perform ``action`` on ``target`` (firstresult).
 
@@ -103,6 +120,11 @@ def goals_collect_actuals(
     A metric source owns categories: it returns ``None`` for a category it does not answer, so
     several sources (one for sales, one for orders...) can be installed side by side. Answer the
     whole batch with one grouped query; never query per goal or per user.
+
+    The categories of a request are asked at the same time, each in a thread with a copy of
+    the request context and a database session of its own (``db.session`` there sees what is
+    committed); after ``GOALS_ACTUALS_TIMEOUT_SECONDS`` the category is ``timeout`` and the
+    late answer is dropped (docs/plugin-guide.md, "Threads and the timeout").
 
     :param category: ``"sales"``, ``"orders"`` or ``"activities"``.
     :param queries: every question of the request; each has a ``key``, a ``metric``, an

@@ -169,6 +169,10 @@ class HostHooks:
         value = self.pm.hook.goals_identity()
         return None if value is None else Identity.from_value(value)
 
+    def user_identity(self, organization_id: str, user_id: str) -> Identity | None:
+        value = self.pm.hook.goals_user_identity(organization_id=organization_id, user_id=user_id)
+        return None if value is None else Identity.from_value(value)
+
     def authorize(self, identity: Identity, action: str, target: AuthTarget) -> bool:
         return bool(self.pm.hook.goals_authorize(identity=identity, action=action, target=target))
 

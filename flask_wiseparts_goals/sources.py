@@ -31,6 +31,7 @@ that goal shows why, every other goal keeps its figures.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -115,16 +116,37 @@ class SqlMetricSource:
 
     :param mappings: one per category (a category mapped twice is an error).
     :param session: returns the session to read with; default: the host's Flask-SQLAlchemy
-        ``db.session``, so reads join the request's transaction.
+        ``db.session`` (in the thread the extension asks the source in, a session of that
+        thread's own: docs/plugin-guide.md).
+    :param statement_timeout: on PostgreSQL, how long the database may work on the statement
+        before it cancels it (``statement_timeout``, for this statement only): ``True`` (the
+        default) ``GOALS_ACTUALS_TIMEOUT_SECONDS``, so that the database stops when the
+        request stops waiting; a number of seconds; ``False`` no bound. A cancelled statement
+        is a failed source: its category's figures are null.
     """
 
-    def __init__(self, *mappings: SqlMapping, session: Callable[[], Session] | None = None) -> None:
+    def __init__(
+        self,
+        *mappings: SqlMapping,
+        session: Callable[[], Session] | None = None,
+        statement_timeout: bool | float = True,
+    ) -> None:
         self.mappings: dict[str, SqlMapping] = {}
         for mapping in mappings:
             if mapping.category in self.mappings:
                 raise ValueError(f"category {mapping.category!r} is mapped twice")
             self.mappings[mapping.category] = mapping
         self._session = session
+        self.statement_timeout = statement_timeout
+
+    def statement_timeout_seconds(self) -> float | None:
+        """The bound of this call's statement in seconds (``None``: no bound)."""
+        if self.statement_timeout is False:
+            return None
+        if self.statement_timeout is True:
+            value = current_app.config.get("GOALS_ACTUALS_TIMEOUT_SECONDS")
+            return None if value is None else float(value)
+        return float(self.statement_timeout)
 
     def session(self) -> Session:
         if self._session is not None:
@@ -146,16 +168,30 @@ class SqlMetricSource:
         mapping = self.mappings.get(category)
         if mapping is None:
             return None
-        return collect(self.session(), mapping, organization_id, queries)
+        return collect(
+            self.session(),
+            mapping,
+            organization_id,
+            queries,
+            statement_timeout=self.statement_timeout_seconds(),
+        )
 
 
 def collect(
-    session: Session, mapping: SqlMapping, organization_id: str, queries: Sequence[ActualsQuery]
+    session: Session,
+    mapping: SqlMapping,
+    organization_id: str,
+    queries: Sequence[ActualsQuery],
+    *,
+    statement_timeout: float | None = None,
 ) -> dict[str, ActualsResult]:
     """Answer a batch with one statement (none when nothing needs the database).
 
     Identical questions under different keys are asked once; a query counting nobody
     (``user_ids == ()``) is zero without asking.
+
+    :param statement_timeout: seconds PostgreSQL may work on the statement (see
+        :func:`bounded_rows`); ignored by other databases.
     """
     answers: dict[str, ActualsResult] = {}
     distinct: dict[tuple[Any, ...], list[ActualsQuery]] = {}
@@ -174,7 +210,8 @@ def collect(
     groups: list[dict[str, Decimal]] = [{} for _ in asked]
     if asked:
         selects, pieces = _plan(mapping, organization_id, asked)
-        for piece, user_id, group, value in session.execute(_union(selects)):
+        rows = bounded_rows(session, _union(selects), statement_timeout)
+        for piece, user_id, group, value in rows:
             if piece is None:  # a day between the ranges of a shared SELECT
                 continue
             owners = pieces[int(piece)]
@@ -206,6 +243,29 @@ def collect(
         for each in same:
             answers[each.key] = result
     return answers
+
+
+def bounded_rows(
+    session: Session, statement: sa.Executable, timeout: float | None
+) -> Sequence[Any]:
+    """The statement's rows; on PostgreSQL with a ``timeout``, under ``statement_timeout``
+    for this statement only: set with ``set_config(..., is_local => true)`` (what
+    ``SET LOCAL`` does, with a bound parameter), and the transaction's previous value set
+    back afterwards, so the bound never outlives the statement even in a session the
+    statement shares with other work. A cancelled statement raises (``QueryCanceled``)."""
+    bind = session.get_bind(clause=statement)  # type: ignore[arg-type]
+    if timeout is None or bind.dialect.name != "postgresql":
+        return session.execute(statement).all()
+    milliseconds = str(max(1, math.ceil(timeout * 1000)))
+    previous = session.execute(
+        sa.select(
+            sa.func.current_setting("statement_timeout"),
+            sa.func.set_config("statement_timeout", milliseconds, True),
+        )
+    ).scalar_one()
+    rows = session.execute(statement).all()
+    session.execute(sa.select(sa.func.set_config("statement_timeout", previous, True)))
+    return rows
 
 
 @dataclass

@@ -496,6 +496,16 @@ class ApiClient:
 
     def open(self, method: str, path: str, **kwargs: Any):
         kwargs["headers"] = self._headers(kwargs.get("headers"))
+        if (
+            method != "GET"
+            and kwargs.get("json") is None
+            and not {"data", "content_type"} & kwargs.keys()
+            and "Content-Type" not in kwargs["headers"]
+        ):
+            kwargs.pop("json", None)
+            # A write without a body still says JSON: the proof no cross-site page can forge
+            # (SPEC §13, tests/test_security.py sends writes without it).
+            kwargs["content_type"] = "application/json"
         return self.client.open("/api/goals" + path, method=method, **kwargs)
 
     def get(self, path: str, **kwargs: Any):

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from example_app import create_app
-from example_app.models import Notification, db
+from example_app.models import Notification, TeamMembership, User, db
 from flask_wiseparts_goals.models import Base as GoalsBase
+from flask_wiseparts_goals.models import Goal
 
 DATABASE_URL = os.environ.get("GOALS_TEST_DATABASE_URL") or "sqlite://"
 #: A Wednesday: the seed's coaching runs as of Monday 2026-03-16, then as of this day.
@@ -80,3 +81,51 @@ def test_inbox_shows_the_users_notifications_by_kind(demo: Flask) -> None:
 def test_inbox_needs_a_user(demo: Flask) -> None:
     response = demo.test_client().get("/inbox")
     assert response.status_code == 302
+
+
+def _team_notices(notes: list[Notification], user_id: str) -> list[Notification]:
+    """The user's notices about a team goal (a digest: one that lists a team goal)."""
+    mine = [n for n in notes if n.recipient_id == user_id]
+    return [
+        n
+        for n in mine
+        if (n.data.get("goal") or {}).get("team_id")
+        or any(e["goal"]["team_id"] for e in n.data.get("goals", []))
+    ]
+
+
+def test_inbox_hides_what_a_reader_who_left_the_team_may_no_longer_read(demo: Flask) -> None:
+    """SPEC §13: a rep who left a team reads nothing more of its goals, in the inbox either
+    (notices delivered while she was a member included; a digest keeps its readable goals)."""
+    notes = rows(demo)
+    with demo.app_context():
+        reps = set(db.session.scalars(sa.select(User.id).where(User.role == "rep")))
+    rep = next(u for u in sorted(reps) if _team_notices(notes, u))
+    team_goal_ids = {n.goal_id for n in _team_notices(notes, rep) if n.goal_id is not None} | {
+        e["goal"]["id"] for n in _team_notices(notes, rep) for e in n.data.get("goals", [])
+    }
+    client = demo.test_client()
+    before = client.get("/inbox", headers={"X-User-Id": rep}).get_data(as_text=True)
+    with demo.app_context():
+        spans = db.session.scalars(
+            sa.select(TeamMembership).where(
+                TeamMembership.user_id == rep, TeamMembership.left_on.is_(None)
+            )
+        ).all()
+        kept = [(s.id, s.joined_on) for s in spans]
+        for span in spans:
+            span.left_on = span.joined_on  # she left long ago
+        db.session.commit()
+    try:
+        after = client.get("/inbox", headers={"X-User-Id": rep}).get_data(as_text=True)
+    finally:
+        with demo.app_context():
+            for span_id, _ in kept:
+                db.session.get(TeamMembership, span_id).left_on = None
+            db.session.commit()
+    assert after.count('class="notice ') < before.count('class="notice ')
+    with demo.app_context():
+        hidden = db.session.scalars(sa.select(Goal.description).where(Goal.id.in_(team_goal_ids)))
+        for description in hidden:
+            assert description in before
+            assert description not in after, description

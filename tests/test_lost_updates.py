@@ -156,3 +156,66 @@ def test_one_writer_per_etag_wins_and_no_update_is_lost(
     ]
     expected_old = [initial, *accepted[:-1]]
     assert history == list(zip(expected_old, accepted, strict=True))
+
+
+def test_csv_imports_and_other_writes_lose_no_update(app: Flask, api: ApiClient) -> None:
+    """SPEC §13: the CSV import is a compare-and-set like every PUT. Half the writers upload a
+    spreadsheet (``PUT targets.csv`` with the ETag of their download), half set the same
+    member's target through ``PUT .../allocations`` with theirs; per round one wins, the
+    others get 412, and the history chains every accepted value from the one before."""
+    goal = created(
+        api,
+        sales_goal(
+            aim="3000.00", team_id="team-a", split_by_team_members=True, split_into_subperiods=True
+        ),
+    )
+    interval = first_interval(api, goal["id"])
+    csv_path = f"/goals/{goal['id']}/targets.csv"
+    allocations = f"/goals/{goal['id']}/intervals/{interval['id']}/allocations"
+    start = interval["start_date"]
+    barrier = threading.Barrier(WRITERS)
+
+    def writer(index: int) -> list[tuple[int, str, int]]:
+        client = ApiClient(app)
+        by_csv = index % 2 == 0
+        outcomes = []
+        for round_ in range(ROUNDS):
+            etag = client.get(csv_path if by_csv else allocations).headers["ETag"]
+            barrier.wait(BARRIER_TIMEOUT)
+            value = f"{round_ * WRITERS + index + 1}.00"
+            if by_csv:
+                response = client.put(
+                    csv_path,
+                    data=f"interval_start,user_id,target\r\n{start},rep,{value}\r\n",
+                    content_type="text/csv",
+                    headers={"If-Match": etag},
+                )
+            else:
+                body = {"allocations": [{"user_id": "rep", "target": value}]}
+                response = client.put(allocations, json=body, headers={"If-Match": etag})
+            outcomes.append((round_, value, response.status_code))
+            barrier.wait(BARRIER_TIMEOUT)
+        return outcomes
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        outcomes = [
+            o
+            for future in [pool.submit(writer, i) for i in range(WRITERS)]
+            for o in future.result()
+        ]
+
+    accepted = []
+    for round_ in range(ROUNDS):
+        statuses = sorted(status for r, _, status in outcomes if r == round_)
+        assert statuses == [200] + [412] * (WRITERS - 1), (round_, statuses)
+        accepted += [value for r, value, status in outcomes if r == round_ and status == 200]
+    rep = next(a for a in api.get(allocations).json["allocations"] if a["user_id"] == "rep")
+    assert rep["target"] == accepted[-1]
+    history = [
+        (entry["old_value"], entry["new_value"])
+        for entry in api.get(f"/goals/{goal['id']}/history?page_size=500").json
+        if entry["operation"] in ("manual", "import")
+        and entry["field"] == "target"
+        and entry["user_id"] == "rep"
+    ]
+    assert history == list(zip(["0.00", *accepted[:-1]], accepted, strict=True))

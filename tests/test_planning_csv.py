@@ -11,9 +11,13 @@ def csv_path(goal_id, **query):
 
 
 def put_csv(api, goal_id, text, **query):
-    return api.put(
-        csv_path(goal_id, **query), data=text.encode(), headers={"Content-Type": "text/csv"}
-    )
+    """An upload as a client makes it: with the ETag of the targets as they stand (If-Match;
+    tests/test_security.py tries it without and stale)."""
+    headers = {"Content-Type": "text/csv"}
+    etag = api.get(csv_path(goal_id)).headers.get("ETag")
+    if etag:
+        headers["If-Match"] = etag
+    return api.put(csv_path(goal_id, **query), data=text.encode(), headers=headers)
 
 
 def team_goal(api):
@@ -208,7 +212,10 @@ def test_values_adding_up_beyond_an_amount_are_422_and_write_nothing(api, db):
     text = f"interval_start,user_id,target\n2026-01-01,,{big}\n2026-02-01,,{big}\n"
     response = put_csv(api, goal["id"], text, confirm="true")
     assert response.status_code == 422, response.json
-    assert "_file" in response.json["errors"]["csv"]
+    # The row and column at fault (SPEC §13b), not the whole file.
+    assert response.json["errors"]["csv"] == {
+        "2": {"target": [f"The aims would add up to more than {big}."]}
+    }
     assert dump_tables(db) == before
 
 

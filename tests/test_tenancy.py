@@ -176,7 +176,7 @@ EXPECTED: dict[tuple[str, str], list[Call]] = {
     ],
     ("GET", "/goals/{goal_id}/targets.csv"): [Call(GOAL_READ)],
     ("PUT", "/goals/{goal_id}/targets.csv"): [
-        Call(GOAL_WRITE, csv="interval_start,user_id,target\n")
+        Call(GOAL_WRITE, csv="interval_start,user_id,target\n", if_match=True)
     ],
     ("GET", "/goals/{goal_id}/history"): [Call(GOAL_READ)],
     ("GET", "/goals/{goal_id}/progress"): [Call(GOAL_READ, {"as_of": AS_OF})],

@@ -272,3 +272,56 @@ def test_the_widget_macros_embed_on_a_host_page(app, templates):
     assert 'kind="me"' in html and 'as-of="2026-02-01"' in html
     assert 'api="/api/goals"' in html
     assert html.count("/goals/static/goals/element.js") == 2
+
+
+# -- browser safety (SPEC §13) -----------------------------------------------------------------
+
+PAGES = ["/goals/", "/goals/new", "/goals/dashboard", "/goals/1", "/goals/1/edit"]
+
+
+def test_every_page_forbids_framing_sniffing_and_inline_scripts(app: Flask) -> None:
+    for path in PAGES:
+        response = page(app, path)
+        assert response.status_code == 200, path
+        policy = response.headers["Content-Security-Policy"]
+        directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+        assert directives["frame-ancestors"] == "'self'", path
+        assert "unsafe-inline" not in directives["script-src"], path
+        assert response.headers["X-Frame-Options"] == "SAMEORIGIN", path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
+        assert response.headers["Referrer-Policy"] == "same-origin", path
+        # The pages have no inline script the policy would block: only JSON data and files.
+        for tag in re.findall(r"<script\b[^>]*>", response.text):
+            assert 'type="application/json"' in tag or "src=" in tag, (path, tag)
+    script = app.test_client().get("/goals/static/goals/api.js")
+    script.close()
+    assert script.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" not in script.headers
+
+
+@pytest.mark.parametrize(
+    "ui_config", [{"GOALS_UI_CSP": "default-src 'self' https://cdn.host.test"}]
+)
+def test_the_host_sets_its_own_policy(app: Flask) -> None:
+    response = page(app, "/goals/")
+    assert response.headers["Content-Security-Policy"] == "default-src 'self' https://cdn.host.test"
+
+
+@pytest.mark.parametrize("ui_config", [{"GOALS_UI_CSP": None}])
+def test_the_host_sends_its_own_policy_headers(app: Flask) -> None:
+    response = page(app, "/goals/")
+    assert "Content-Security-Policy" not in response.headers
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_page_data_names_the_csrf_header(app: Flask) -> None:
+    data = page_data(page(app, "/goals/").text)
+    assert data["csrf"] == {"header": "X-CSRFToken", "token": None}
+
+
+@pytest.mark.parametrize(
+    "ui_config", [{"GOALS_CSRF_HEADER": "X-Host-Token", "GOALS_CSRF_TOKEN": lambda: "tok-123"}]
+)
+def test_page_data_carries_the_token_the_host_supplies(app: Flask) -> None:
+    data = page_data(page(app, "/goals/").text)
+    assert data["csrf"] == {"header": "X-Host-Token", "token": "tok-123"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,11 +24,19 @@ from ..exceptions import (
     GoalsHTTPError,
     PayloadTooLarge,
     Unauthorized,
-    UnsupportedMediaType,
+    ValidationFailed,
 )
+from ..security import refuse_cross_site_write, secure_response
 from ..services.context import MAX_ID, REQUEST_STORE, Context, today_in
+from .errors import DATABASE_ERRORS, MAX_ERRORS, cap_errors, handle_database_unavailable
 
 _smorest_pagination_schema = flask_smorest_pagination._pagination_parameters_schema_factory
+
+
+#: A vendor key of an operation's manual doc (``@blp.doc``) whose value describes the
+#: ``If-Match`` header the operation requires without ``@blp.etag`` (the CSV import):
+#: ``extension._document_errors`` turns it into the header parameter, 412 and 428.
+REQUIRES_IF_MATCH = "x-goals-requires-if-match"
 
 
 def goals_state() -> Any:
@@ -85,6 +94,14 @@ def handle_http_exception(error: HTTPException) -> tuple[dict[str, Any], int, di
         payload["errors"] = data["errors"]
     elif "messages" in data:
         payload["errors"] = data["messages"]
+    if "errors" in payload:
+        payload["errors"], count = cap_errors(payload["errors"])
+        if count > MAX_ERRORS:
+            # The count beside the locations (Error declares no other top-level field).
+            payload["errors"]["_count"] = count
+            payload["message"] = (
+                f"{payload['message']} The first {MAX_ERRORS} of {count} errors are listed."
+            )
     if isinstance(error, GoalsHTTPError):
         payload.update(error.extra)
     headers = dict(data.get("headers") or {})
@@ -158,6 +175,26 @@ def _bounded_pagination_schema(
 class GoalsBlueprint(Blueprint):
     ARGUMENTS_PARSER = JSONParser()
 
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
+        """flask-smorest's arguments; a JSON body documented as required (the default) is
+        required: a request without one is a 422 naming the body, not a call with ``{}``
+        (webargs reads a missing body as empty)."""
+        decorator = super().arguments(schema, location=location, **kwargs)
+        if location != "json" or not kwargs.get("required", True):
+            return decorator
+
+        def with_body(func: Any) -> Any:
+            parsed = decorator(func)
+
+            @functools.wraps(parsed)
+            def view(*args: Any, **view_kwargs: Any) -> Any:
+                require_body()
+                return parsed(*args, **view_kwargs)
+
+            return view
+
+        return with_body
+
     def paginate(self, *args: Any, **kwargs: Any) -> Any:
         """flask-smorest's pagination with ``page`` bounded by :data:`MAX_PAGE`. flask-smorest
         builds the query schema with a module-level factory and offers no hook for it; the
@@ -173,10 +210,17 @@ class GoalsBlueprint(Blueprint):
 def make_blueprint(name: str, description: str) -> Blueprint:
     blp = GoalsBlueprint(name, __name__, description=description)
     blp.register_error_handler(HTTPException, handle_http_exception)
+    for error in DATABASE_ERRORS:
+        blp.register_error_handler(error, handle_database_unavailable)
     # Who is calling is settled first: an anonymous request is a 401 before anything else.
     blp.before_request(_identify)
     blp.after_request(_fix_allow_header)
+    blp.after_request(_secure_api_response)
     return blp
+
+
+def _secure_api_response(response: Any) -> Any:
+    return secure_response(response, page=False)
 
 
 def _fix_allow_header(response: Any) -> Any:
@@ -192,33 +236,59 @@ def _takes_csv() -> bool:
 
 
 def _identify() -> None:
-    context()
+    context()  # an anonymous request is a 401 before anything else
+    refuse_cross_site_write(body_types=("text/csv",) if _takes_csv() else ("application/json",))
     _limit_body()
-    if (
-        request.method in ("POST", "PUT", "PATCH")
-        and request.content_length
-        and not request.is_json
-        and not _takes_csv()
-    ):
-        raise UnsupportedMediaType(
-            "Send the body as JSON (Content-Type: application/json).",
-            errors={"json": ["Expected Content-Type application/json."]},
-        )
 
 
 def _limit_body() -> None:
     """``GOALS_MAX_BODY_BYTES``: a larger body is a 413 before anything reads it. A declared
     ``Content-Length`` is checked here; a chunked body is cut off by Werkzeug while it is read
-    (``Request.max_content_length`` applies to this request only, not to the host's)."""
-    limit = current_app.config["GOALS_MAX_BODY_BYTES"]
+    (``Request.max_content_length`` applies to this request only, not to the host's).
+    A CSV import bounds its body itself, by the size of its goal (:func:`body_limit`)."""
+    if _takes_csv():
+        return
+    limit = body_limit()
     if limit is None:
         return
-    host_limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if host_limit is not None:
-        limit = min(limit, host_limit)
     request.max_content_length = limit
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
+
+
+def body_limit(at_least: int | None = None) -> int | None:
+    """The largest body this request may send: ``GOALS_MAX_BODY_BYTES``, or ``at_least``
+    when that is more (a CSV file of a large goal), never more than the host's
+    ``MAX_CONTENT_LENGTH``. ``None``: no limit."""
+    limit: int | None = current_app.config["GOALS_MAX_BODY_BYTES"]
+    if limit is not None and at_least is not None:
+        limit = max(limit, at_least)
+    host_limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if host_limit is not None:
+        limit = host_limit if limit is None else min(limit, host_limit)
+    return limit
+
+
+def require_body() -> None:
+    """422 when the request has no body (none sent, or an empty one)."""
+    if not request.get_data(cache=True):
+        raise ValidationFailed(
+            {"_schema": ["A JSON body is required."]}, message="The request has no body."
+        )
+
+
+def read_body(limit: int | None) -> bytes:
+    """The request body, at most ``limit`` bytes: a larger one is a 413 whether its length is
+    declared or it comes chunked (Werkzeug stops reading a chunked body at the limit without
+    an error: a body that fills it is taken as too large, never as a cut-off file)."""
+    if limit is not None:
+        request.max_content_length = limit
+        if request.content_length is not None and request.content_length > limit:
+            raise _too_large(limit)
+    data = request.get_data(cache=True)
+    if limit is not None and request.content_length is None and len(data) >= limit:
+        raise _too_large(limit)
+    return data
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

@@ -36,6 +36,12 @@ class IntervalsDistribute(MethodView):
     @blp.alt_response(
         502, schema=ErrorSchema, description="previous_year: the metric source failed."
     )
+    @blp.alt_response(
+        504,
+        schema=ErrorSchema,
+        description="previous_year: the metric source did not answer within "
+        "GOALS_ACTUALS_TIMEOUT_SECONDS; nothing was written.",
+    )
     def post(self, data: dict[str, Any], goal_id: int, confirm: bool) -> dict[str, Any]:
         """Spread the goal aim over its intervals (seasonality; sales and orders goals).
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest.error_handler import ErrorSchema
 
-from ..exceptions import PreconditionFailed, UnsupportedMediaType, ValidationFailed
+from ..exceptions import (
+    PreconditionFailed,
+    PreconditionRequired,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from ..models import Goal, Interval
 from ..schemas.goals import ConfirmArgsSchema, IntervalSchema
 from ..schemas.targets import (
@@ -22,7 +28,7 @@ from ..schemas.targets import (
     TargetsCsvResultSchema,
 )
 from ..services.context import Context, load_goal
-from ..services.planning import export_targets_csv, import_targets_csv
+from ..services.planning import export_targets_csv, import_targets_csv, targets_csv_max_bytes
 from ..services.targets import (
     copy_interval,
     current_allocations,
@@ -31,7 +37,14 @@ from ..services.targets import (
     set_allocations,
     update_interval,
 )
-from .common import context, make_blueprint, transaction
+from .common import (
+    REQUIRES_IF_MATCH,
+    body_limit,
+    context,
+    make_blueprint,
+    read_body,
+    transaction,
+)
 
 blp = make_blueprint("targets", "Interval aims and members' targets: set, distribute, copy.")
 
@@ -140,6 +153,12 @@ class Distribute(MethodView):
     @blp.alt_response(
         502, schema=ErrorSchema, description="basis=actuals: the metric source failed."
     )
+    @blp.alt_response(
+        504,
+        schema=ErrorSchema,
+        description="basis=actuals: the metric source did not answer within "
+        "GOALS_ACTUALS_TIMEOUT_SECONDS; nothing was written.",
+    )
     def post(
         self, data: dict[str, Any], goal_id: int, interval_id: int, confirm: bool
     ) -> dict[str, Any]:
@@ -172,18 +191,48 @@ _CSV_EXAMPLE = "interval_start,user_id,target\r\n2026-01-01,,3000.00\r\n2026-01-
 
 def _csv_body() -> str:
     """The request body as text: ``text/csv`` in UTF-8 (a spreadsheet's byte order mark is
-    ignored)."""
+    ignored), at most as large as the goal's own file can be
+    (:func:`~..services.planning.targets_csv_max_bytes`, and at least
+    ``GOALS_MAX_BODY_BYTES``): a larger one is a 413, chunked or not, before any row is read.
+    The goal is loaded (and the caller's right to allocate checked) before the body is read."""
     if request.mimetype != "text/csv":
         raise UnsupportedMediaType(
             "Send the file as CSV (Content-Type: text/csv).",
             errors={"csv": ["Expected Content-Type text/csv."]},
         )
+    ctx = context()
+    goal = load_goal(ctx, (request.view_args or {})["goal_id"], "allocate")
+    data = read_body(body_limit(targets_csv_max_bytes(ctx, goal)))
     try:
-        return request.get_data().decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationFailed(
             {"1": {"_row": ["The file is not UTF-8 text."]}}, location="csv"
         ) from None
+
+
+def _csv_etag(text: str) -> str:
+    """The ETag of an export: a digest of the file itself, so the file a client holds and the
+    targets it describes are compared, whatever else of the goal changed."""
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def _check_csv_if_match(ctx: Context, goal: Goal) -> None:
+    """``PUT targets.csv`` is a compare-and-set (SPEC §13): the ``If-Match`` of the export the
+    file was made from is required (428) and must still be current (412). The goal's row is
+    locked (``load_goal``), so no other write can change the targets between this check and
+    the commit."""
+    if not request.if_match:
+        raise PreconditionRequired(
+            "Send the ETag of the targets file you edited in If-Match (download the file "
+            "again to get it).",
+            errors={"headers": {"If-Match": ["Missing data for required field."]}},
+        )
+    if not request.if_match.contains(_csv_etag(export_targets_csv(ctx, goal))):
+        raise PreconditionFailed(
+            "The targets changed since this file was downloaded: download it again and "
+            "repeat your changes there."
+        )
 
 
 @blp.route("/goals/<goals_id:goal_id>/targets.csv")
@@ -207,20 +256,26 @@ class TargetsCsv(MethodView):
         for a goal split by members one row per member in team order."""
         ctx = context()
         goal = load_goal(ctx, goal_id, "read")
-        return Response(
-            export_targets_csv(ctx, goal),
+        text = export_targets_csv(ctx, goal)
+        response = Response(
+            text,
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="goal-{goal.id}-targets.csv"'},
         )
+        response.set_etag(_csv_etag(text))
+        response.make_conditional(request)  # 304 for a matching If-None-Match
+        return response
 
     @blp.arguments(TargetsCsvArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, TargetsCsvResultSchema)
     @blp.doc(
+        # The If-Match header parameter, 412 and 428 (extension._document_errors).
+        **{REQUIRES_IF_MATCH: "The ETag of the GET targets.csv the file comes from."},
         requestBody={
             "required": True,
             "description": "The CSV file (UTF-8), with the columns of GET targets.csv.",
             "content": {"text/csv": {"schema": {"type": "string"}, "example": _CSV_EXAMPLE}},
-        }
+        },
     )
     def put(self, goal_id: int, confirm: bool, dry_run: bool) -> dict[str, Any]:
         """Upload targets as CSV (the file GET answers, edited): rows not in the file keep
@@ -229,11 +284,14 @@ class TargetsCsv(MethodView):
         written. Interval aims above the goal aim, or members' targets above their interval
         aim, are a 409 stating the cascade, applied with ``confirm=true``. ``dry_run=true``
         answers the same (the changes, or the 409) without writing. One transaction;
-        recorded in the history as ``import``."""
+        recorded in the history as ``import``. ``If-Match`` is required: the ETag of the
+        ``GET targets.csv`` the file comes from (428 without it, 412 when the targets changed
+        since, so an old spreadsheet never silently overwrites a colleague's edit)."""
         text = _csv_body()
         ctx = context(confirm=confirm)
         with transaction(ctx):
             goal = load_goal(ctx, goal_id, "allocate")
+            _check_csv_if_match(ctx, goal)
             rows, changes = import_targets_csv(ctx, goal, text)
             if dry_run:
                 ctx.session.rollback()

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest.error_handler import ErrorSchema
+from flask_smorest.pagination import PaginationParameters
 
 from ..schemas.tracking import (
     BreakdownArgsSchema,
@@ -25,6 +26,9 @@ from ..services.breakdown import goal_breakdown
 from ..services.tracking import goal_progress, my_widget, team_widget
 from .common import context, make_blueprint
 
+#: The most member rows a progress answer lists per interval (the default page size too).
+MAX_PROGRESS_MEMBERS = 500
+
 blp = make_blueprint(
     "tracking", "Tracking: progress of a goal, the team and the individual dashboards."
 )
@@ -34,19 +38,36 @@ blp = make_blueprint(
 class Progress(MethodView):
     @blp.arguments(ProgressArgsSchema, location="query")
     @blp.response(200, ProgressSchema)
+    @blp.paginate(page_size=MAX_PROGRESS_MEMBERS, max_page_size=MAX_PROGRESS_MEMBERS)
     @blp.alt_response(404, response="DEFAULT_ERROR")
     @blp.alt_response(
         502, schema=ErrorSchema, description="The metric source of the goal's category failed."
     )
-    def get(self, args: dict[str, Any], goal_id: int) -> dict[str, Any]:
+    def get(
+        self, args: dict[str, Any], goal_id: int, pagination_parameters: PaginationParameters
+    ) -> dict[str, Any]:
         """A goal's figures on ``as_of`` (default today): for the whole range and each interval,
         and per member (allocation target when split by members, else actuals only).
 
+        Members are paged: ``page`` and ``page_size`` (default and at most 500) cut every
+        member list (the period's and each interval's) at the same positions, so page 2 holds
+        members 501 to 1000 of each; the period and interval figures are on every page.
+        ``X-Pagination`` counts the members of the longest list.
+
         Without a metric source for the category, actuals and what derives from them are
-        ``null`` and ``actuals_note`` says why; a failing source is a 502.
+        ``null`` and ``actuals_note`` says why; a failing source is a 502, one that does not
+        answer in time leaves them ``null`` with ``actuals_reason: timeout``.
         """
         ctx = context()
-        return goal_progress(ctx, goal_id, as_of=args.get("as_of") or ctx.today)
+        first = pagination_parameters.first_item
+        progress = goal_progress(
+            ctx,
+            goal_id,
+            as_of=args.get("as_of") or ctx.today,
+            members=slice(first, first + pagination_parameters.page_size),
+        )
+        pagination_parameters.item_count = progress.pop("member_count")
+        return progress
 
 
 @blp.route("/goals/<goals_id:goal_id>/breakdown")

@@ -151,5 +151,5 @@ def day_start(day: date, timezone: str, fallback: str = "UTC") -> datetime:
 def _zone(timezone: str, fallback: str) -> ZoneInfo:
     try:
         return ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         return ZoneInfo(fallback)

@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 from ..domain.figures import Status
 from ..models import CoachingNotice, Goal, NotificationSetting
 from ..services.coaching import Shortfall, ShortfallSource, breakdown_shortfalls, largest_shortfalls
-from ..services.context import Context
+from ..services.context import Context, goal_target
 from ..services.goals import category_enabled
+from ..services.readers import Readers
 from ..services.tracking import CATEGORY_ORDER, goal_summary, goals_period_progress
 from ..types import AuthTarget, Notification, NotificationKind
 from .runtime import Job, Summary, earliest_today, insert_once, latest_today
@@ -301,23 +302,31 @@ class _Planner:
             self.session, organization_id, [g.id for g in goals], self.mondays()
         )
         plan = _OrganizationPlan(organization_id, settings, recorded)
+        readers = Readers(self.hooks, organization_id)
         digests: dict[str, list[tuple[Goal, dict[str, Any]]]] = {}
         for goal in goals:
             figures = progress[goal.id]
             day = measured[goal.id]
             if not figures["actuals_available"] or figures["actual"] is None:
                 continue
-            plan.status(goal, day, figures, goal.created_by, None)
-            plan.milestones(goal, day, figures, goal.created_by, None)
-            members = [m for m in figures["members"] if m["counted"]] if goal.team_id else []
+            target, today = goal_target(goal), self.today(goal.timezone)
+            # Only people who may read the goal today are told about it (SPEC §13).
+            told = [goal.created_by] if readers.may_read(goal.created_by, target, today) else []
+            if told:
+                plan.status(goal, day, figures, goal.created_by, None)
+                plan.milestones(goal, day, figures, goal.created_by, None)
+            members = [
+                m
+                for m in (figures["members"] if goal.team_id else ())
+                if m["counted"] and readers.may_read(m["user_id"], target, today)
+            ]
             for member in members:
                 if goal.split_by_team_members and member["target"]:
                     plan.status(goal, day, member, member["user_id"], member["user_id"])
                     plan.milestones(goal, day, member, member["user_id"], member["user_id"])
-            digests.setdefault(goal.created_by, []).append((goal, figures))
-            for member in members:
-                if member["user_id"] != goal.created_by:
-                    digests.setdefault(member["user_id"], []).append((goal, figures))
+            told += [m["user_id"] for m in members if m["user_id"] != goal.created_by]
+            for user_id in told:
+                digests.setdefault(user_id, []).append((goal, figures))
 
         for user_id, entries in digests.items():
             setting = settings.get(user_id)

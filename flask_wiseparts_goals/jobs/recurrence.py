@@ -25,6 +25,8 @@ from ..domain.periods import Period
 from ..domain.recurrence import Step, next_step
 from ..domain.rules import Category
 from ..models import Goal, utcnow
+from ..services.context import goal_target
+from ..services.readers import Readers
 from ..services.recurrence import (
     NewGoal,
     end_flags,
@@ -194,6 +196,10 @@ class RecurrenceJob(Job[int, RecurrenceSummary]):
         follow_ups = []
         for source, new in cloned:
             notification = review_notification(source, new, new.plan)
+            if notification is not None and not Readers(self.hooks, new.organization_id).may_read(
+                notification.recipient_id, goal_target(cast(Goal, new)), new.today
+            ):
+                notification = None  # nobody is told about a goal they may not read (§13)
             if notification is not None and not self.dry_run:
                 # In the chunk's transaction: a host that stores notifications in its database
                 # keeps them only if the clones commit; a plugin raising rolls the chunk back

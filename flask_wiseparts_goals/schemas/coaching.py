@@ -56,10 +56,18 @@ class LeaderboardSchema(ActualsStateSchema):
     )
 
 
+#: The longest timezone name taken (IANA's longest is 32 characters).
+MAX_TIMEZONE_LENGTH = 64
+
+
 def _iana(value: str) -> None:
+    # marshmallow runs every validator: a name over the length limit never reaches ZoneInfo,
+    # which would look it up as a file path (OSError "File name too long", a 500).
+    if len(value) > MAX_TIMEZONE_LENGTH:
+        return
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
         raise ma.ValidationError("Not a known IANA timezone name, e.g. Europe/Vienna.") from error
 
 
@@ -105,7 +113,7 @@ class NotificationSettingsUpdateSchema(StrictSchema):
     digest = JsonBoolean(metadata={"description": _KIND_DESCRIPTIONS["digest"]})
     timezone = TextField(
         allow_none=True,
-        validate=[validate.Length(min=1, max=64), _iana],
+        validate=[validate.Length(min=1, max=MAX_TIMEZONE_LENGTH), _iana],
         metadata={"description": "IANA timezone name; null: the host's for the caller."},
     )
 

@@ -303,6 +303,15 @@ class ConflictSchema(ma.Schema):
         metadata={"description": "Exceeding: the sum of the interval aims after the cascade."}
     )
     proposed_aim = DecimalString(metadata={"description": "Exceeding: the goal's aim after it."})
+    current_stretch_aim = DecimalString(
+        metadata={"description": "Exceeding a goal with a stretch aim: the stretch aim now."}
+    )
+    proposed_stretch_aim = DecimalString(
+        metadata={
+            "description": "Exceeding a goal with a stretch aim: the stretch aim after the "
+            "cascade (it rises with the aim, so the goal stays valid)."
+        }
+    )
     intervals = fields.List(
         fields.Nested(CascadeIntervalSchema),
         metadata={"description": "Exceeding: the interval aims the cascade would raise."},

@@ -17,6 +17,7 @@ from marshmallow import EXCLUDE, fields, validate
 
 from ..domain.figures import Status
 from ..domain.rules import Category
+from ..services.actuals import REASONS
 from ..types import GROUP_BY_DIMENSIONS
 from .fields import DecimalString, HostIdField, IsoDate, StrictBoolean
 
@@ -275,8 +276,18 @@ class ActualsStateSchema(ma.Schema):
     actuals_available = StrictBoolean(
         allow_none=True,
         metadata={
-            "description": "false when no metric source answers the category or it failed; "
-            "null when nothing had to be measured."
+            "description": "false when no metric source answers the category, it failed or "
+            "it did not answer in time; null when nothing had to be measured."
+        },
+    )
+    actuals_reason = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(REASONS),
+        metadata={
+            "description": "Why actuals are missing: no_source (no metric source answers the "
+            "category), failed (the source raised, or could not answer this goal), timeout "
+            "(it did not answer within GOALS_ACTUALS_TIMEOUT_SECONDS; the rest of the answer "
+            "is served, try again later). Null when actuals are available."
         },
     )
     actuals_note = fields.String(
@@ -285,7 +296,10 @@ class ActualsStateSchema(ma.Schema):
     )
     actuals_error = fields.String(
         allow_none=True,
-        metadata={"description": "Set when the metric source failed (the error is logged)."},
+        metadata={
+            "description": "Set when the metric source failed (the error is logged) or did "
+            "not answer in time."
+        },
     )
 
 

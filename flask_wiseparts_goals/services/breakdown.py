@@ -97,7 +97,7 @@ def goal_breakdown(
     ]
     batch.collect()
     answer = batch.answer(goal.category)
-    if answer.error is not None:
+    if answer.failed:
         raise MetricSourceError(answer.error)
 
     body: dict[str, Any] = {

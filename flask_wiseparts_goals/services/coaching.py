@@ -75,6 +75,7 @@ def leaderboard(
         "as_of": progress["as_of"],
         "goal": progress["goal"],
         "actuals_available": progress["actuals_available"],
+        "actuals_reason": progress["actuals_reason"],
         "actuals_note": progress["actuals_note"],
         "actuals_error": progress["actuals_error"],
         "interval_id": period["interval_id"],

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -155,13 +155,42 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _safe_cell(text: str) -> str:
-    """An id a spreadsheet would run as a formula is exported behind an apostrophe (which
-    spreadsheets hide and :func:`_unsafe_cell` removes on import)."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    """An id is exported behind an apostrophe (which spreadsheets hide, and
+    :func:`_id_cell` removes on import) when a spreadsheet would run it as a formula, and
+    also when it begins with an apostrophe itself or begins or ends with white space (which
+    the import would otherwise take as the escape, or trim): every id reads back as it was."""
+    if text.startswith((*_FORMULA_STARTS, "'")) or text != text.strip():
+        return "'" + text
+    return text
 
 
-def _unsafe_cell(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS) else text
+def _id_cell(cell: str) -> str:
+    """An id cell as :func:`_safe_cell` wrote it: behind an apostrophe, the rest exactly;
+    otherwise trimmed (a hand-written ``rep , 100``)."""
+    trimmed = cell.lstrip(" ")
+    return trimmed[1:] if trimmed.startswith("'") else cell.strip()
+
+
+#: The longest row a valid targets CSV can have: a date, an id of 64 characters of up to 4
+#: bytes each behind an apostrophe (or 64 quotes, doubled and quoted: fewer bytes), the
+#: largest amount with a sign, separators and a line break.
+MAX_CSV_ROW_BYTES = 10 + 1 + (1 + 64 * 4 + 2) + 1 + 20 + 2
+#: The header, a byte order mark and blank lines a spreadsheet adds.
+_CSV_SLACK_BYTES = 4096
+
+
+def targets_csv_max_bytes(ctx: Context, goal: Goal) -> int:
+    """The largest targets CSV of this goal the import reads: as many rows as its export can
+    have (an interval row each, a row per allocation holder and member), each as long as a
+    valid row can be. So a file exported from the goal, edited or not, is never refused for
+    its size, whatever the goal's size (SPEC §13b), while a file larger than the goal's own
+    is refused (413) before it is read."""
+    rows = len(goal.intervals) if _interval_rows_allowed(goal) else 0
+    if goal.split_by_team_members and goal.team_id is not None:
+        for interval in goal.intervals:
+            members = members_on(ctx, goal.team_id, interval.start_date)
+            rows += len({a.user_id for a in interval.allocations}.union(members))
+    return _CSV_SLACK_BYTES + rows * MAX_CSV_ROW_BYTES
 
 
 def csv_value_column(goal: Goal) -> str:
@@ -293,7 +322,7 @@ def _check_row(
         return {"_row": [f"Expected {len(position)} values, found {len(record)}."]}
     errors: dict[str, list[str]] = {}
     start_text = record[position[CSV_INTERVAL]].strip()
-    user_id = _unsafe_cell(record[position[CSV_USER]].strip()) or None
+    user_id = _id_cell(record[position[CSV_USER]]) or None
     value_text = record[position[value_column]].strip()
     interval = starts.get(start_text)
     if not _ISO_DATE.fullmatch(start_text):
@@ -375,14 +404,28 @@ def import_targets_csv(ctx: Context, goal: Goal, text: str) -> tuple[int, list[d
                 row.interval.daily_target = row.value
             else:
                 row.interval.aim = row.value
-        _check_bounds(goal, per_day)
+        _check_bounds(goal, per_day, rows)
     return len(rows), _diff(goal, before, snapshot(goal))
 
 
-def _check_bounds(goal: Goal, per_day: bool) -> None:
+def _check_bounds(goal: Goal, per_day: bool, rows: Sequence[_CsvRow]) -> None:
     """422 when the file's values would add up (members to intervals, intervals to the goal,
     daily targets × business days) beyond what an amount can hold (SPEC §6 "Bounded
-    numbers"), before anything reaches the database."""
+    numbers"), before anything reaches the database. The error names the row and column of
+    the file's largest value in the interval that overflows (or in the whole file, when the
+    sum of the intervals does): the one to look at first."""
+    column = csv_value_column(goal)
+
+    def refuse(scope: Sequence[_CsvRow], what: str) -> ValidationFailed:
+        culprit = max(scope or rows, key=lambda row: (row.value, -row.number), default=None)
+        where = {"_file": {"_row": [what]}}
+        if culprit is not None:
+            where = {str(culprit.number): {column: [what]}}
+        return _csv_errors(
+            "The file's values add up to more than an amount can hold; nothing was written.",
+            where,
+        )
+
     total = ZERO
     for interval in goal.intervals:
         days = Decimal(interval.business_days)
@@ -402,11 +445,14 @@ def _check_bounds(goal: Goal, per_day: bool) -> None:
             allocated = (interval.daily_target or ZERO) * days if per_day else ZERO
         aim = allocated if goal.is_activity else max(interval.aim, allocated)
         total += aim
-        if aim > MAX_VALUE or total > MAX_VALUE:
-            raise _csv_errors(
-                "The file's values add up to more than an amount can hold; nothing was written.",
-                {"_file": {"_row": [f"The aims would add up to more than {MAX_VALUE}."]}},
+        if aim > MAX_VALUE:
+            raise refuse(
+                [row for row in rows if row.interval is interval],
+                f"The interval of {interval.start_date.isoformat()} would add up to more "
+                f"than {MAX_VALUE}.",
             )
+        if total > MAX_VALUE:
+            raise refuse([], f"The aims would add up to more than {MAX_VALUE}.")
 
 
 def _diff(goal: Goal, before: Snapshot, after: Snapshot) -> list[dict[str, Any]]:

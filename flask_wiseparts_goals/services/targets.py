@@ -25,10 +25,17 @@ from ..domain.distribution import (
 from ..domain.memberships import counted_spans
 from ..domain.periods import Period
 from ..domain.rules import MAX_VALUE, Category, GoalMode, check_places, places, step
-from ..exceptions import Conflict, MetricSourceError, NotFound, ValidationFailed
+from ..exceptions import (
+    Conflict,
+    MetricSourceError,
+    MetricSourceTimeout,
+    NotFound,
+    ValidationFailed,
+)
 from ..models import Allocation, Goal, Interval, freeze_originals
 from ..types import ActualsQuery, ActualsResult, Filters
 from . import bulk
+from .actuals import FAILED, TIMEOUT, ask_sources, timeout_seconds
 from .calendars import apply_member_calendars
 from .context import Context
 from .history import Snapshot, record_changes, snapshot
@@ -549,19 +556,20 @@ def ask_metric_source(
     ctx: Context, goal: Goal, queries: Sequence[ActualsQuery], advice: str
 ) -> dict[str, ActualsResult] | None:
     """One ``goals_collect_actuals`` call for a write that weighs by actuals; ``None`` when no
-    source answers the category. A failing source is a 502 (logged) ending in ``advice``."""
-    try:
-        with ctx.session.no_autoflush:  # the source queries the host's tables in this session
-            return ctx.hooks.collect_actuals(ctx.organization_id, goal.category, queries)
-    except Exception as error:
-        logger.exception(
-            "goals: the metric source failed for %s in organization %s",
-            goal.category,
-            ctx.organization_id,
-        )
+    source answers the category. A failing source is a 502 (logged), one that does not answer
+    within ``GOALS_ACTUALS_TIMEOUT_SECONDS`` a 504; both end in ``advice``. Nothing is written
+    then: the view's transaction rolls back."""
+    asked = ask_sources(ctx, {goal.category: queries})[goal.category]
+    if asked.reason == FAILED:
         raise MetricSourceError(
             f"The metric source of the {goal.category} category failed; {advice}."
-        ) from error
+        )
+    if asked.reason == TIMEOUT:
+        raise MetricSourceTimeout(
+            f"The metric source of the {goal.category} category did not answer within "
+            f"{timeout_seconds(ctx.config):g} s; {advice}."
+        )
+    return asked.results
 
 
 def interval_period(interval: Interval) -> Period:

@@ -51,6 +51,7 @@ from ..domain.rules import Category, places
 from ..exceptions import MetricSourceError
 from ..models import Allocation, Goal, Interval
 from ..types import ActualsQuery, ActualsResult, AuthTarget, Filters, Membership
+from .actuals import FAILED, NO_SOURCE, TIMEOUT, ask_sources, timeout_seconds
 from .context import Context, goal_target, load_goal
 from .goals import category_enabled
 
@@ -84,9 +85,11 @@ class CategoryActuals:
     category: str
     #: Whether ``goals_collect_actuals`` was called (it is not when nothing needed measuring).
     asked: bool = False
-    #: ``None`` when no source answers the category or when the source failed.
+    #: ``None`` when no source answers the category, or it failed or timed out.
     results: dict[str, ActualsResult] | None = field(default_factory=dict)
     error: str | None = None
+    #: Why there are no results: ``no_source``, ``failed`` or ``timeout`` (services.actuals).
+    reason: str | None = None
 
     @property
     def available(self) -> bool | None:
@@ -96,8 +99,13 @@ class CategoryActuals:
         return self.results is not None
 
     @property
+    def failed(self) -> bool:
+        """The source raised (a single goal's progress answers 502 then)."""
+        return self.reason == FAILED
+
+    @property
     def note(self) -> str | None:
-        if self.asked and self.results is None and self.error is None:
+        if self.asked and self.reason == NO_SOURCE:
             return f"No metric source answers the {self.category} category."
         return None
 
@@ -105,6 +113,7 @@ class CategoryActuals:
         return {
             "category": self.category,
             "actuals_available": self.available,
+            "actuals_reason": self.reason if self.asked else None,
             "actuals_note": self.note,
             "actuals_error": self.error,
         }
@@ -363,26 +372,28 @@ class Batch:
         return Slot(goal, period, timeline, (), user_ids, None, tuple(intervals))
 
     def collect(self) -> None:
-        """Call ``goals_collect_actuals`` once per category that has queries."""
-        hooks, organization_id = self.ctx.hooks, self.ctx.organization_id
-        for category, queries in self._queries.items():
-            answer = CategoryActuals(category, asked=True)
-            try:
-                answer.results = hooks.collect_actuals(
-                    organization_id, category, list(queries.values())
-                )
-            except Exception:
-                logger.exception(
-                    "goals: the metric source failed for %s in organization %s",
-                    category,
-                    organization_id,
-                )
-                answer.results = None
+        """Call ``goals_collect_actuals`` once per category that has queries: every category
+        at once, none waited for longer than ``GOALS_ACTUALS_TIMEOUT_SECONDS``
+        (:func:`.actuals.ask_sources`)."""
+        asked = ask_sources(
+            self.ctx,
+            {category: list(queries.values()) for category, queries in self._queries.items()},
+            recover=self._recover_transaction,
+        )
+        for category, outcome in asked.items():
+            answer = CategoryActuals(category, asked=True, reason=outcome.reason)
+            answer.results = outcome.results
+            if outcome.reason == FAILED:
                 answer.error = (
                     f"The metric source of the {category} category failed; "
                     "its actuals are not available."
                 )
-                self._recover_transaction()
+            elif outcome.reason == TIMEOUT:
+                seconds = timeout_seconds(self.ctx.config)
+                answer.error = (
+                    f"The metric source of the {category} category did not answer within "
+                    f"{seconds:g} s; its actuals are not available. Try again later."
+                )
             self._answers[category] = answer
 
     def _recover_transaction(self) -> None:
@@ -895,8 +906,15 @@ def _counts_me(
     )
 
 
-def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
+def goal_progress(
+    ctx: Context, goal_id: int, *, as_of: date, members: slice | None = None
+) -> dict[str, Any]:
     """One goal's figures for its whole period and each interval, and per member.
+
+    :param members: the positions of the member rows to answer in every list (the period's
+        and each interval's), e.g. ``slice(500, 1000)`` for the second page of 500; ``None``:
+        every member. Only those rows are computed. The answer's ``member_count`` is the length
+        of the longest list, for the pagination.
 
     Members: for a goal split by members, each allocation holder (team order) with the
     allocation as target (summed over the intervals for the whole period), then the counted
@@ -927,7 +945,7 @@ def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
     whole = batch.ask_period(goal, [slot for _, slot in slots])
     batch.collect()
     answer = batch.answer(goal.category)
-    if answer.error is not None:
+    if answer.failed:
         raise MetricSourceError(answer.error)
 
     # The whole period's member targets: every interval's allocations summed per member.
@@ -937,32 +955,40 @@ def goal_progress(ctx: Context, goal_id: int, *, as_of: date) -> dict[str, Any]:
             totals[user_id] = totals.get(user_id, ZERO) + target
 
     period = batch.figures(whole, goal.aim, batch.actual(whole), stretch_aim=goal.stretch_aim)
-    period["members"] = _members(batch, whole, totals)
+    period["members"], member_count = _members(batch, whole, totals, members)
     rows = []
     for interval, slot in slots:
         row = batch.figures(slot, interval.aim, batch.actual(slot))
         targets = dict(allocations[interval.id])
-        row["members"] = _members(batch, slot, targets)
+        row["members"], count = _members(batch, slot, targets, members)
+        member_count = max(member_count, count)
         rows.append(row)
     state = {k: v for k, v in answer.as_json().items() if k != "category"}
     if state["actuals_error"] is None and period["actuals_error"] is not None:
-        state.update(actuals_available=False, actuals_error=period["actuals_error"])
+        state.update(
+            actuals_available=False, actuals_reason=FAILED, actuals_error=period["actuals_error"]
+        )
     return {
         "as_of": as_of,
         "goal": goal_summary(goal),
         **state,
         "period": period,
         "intervals": rows,
+        "member_count": member_count,
     }
 
 
-def _members(batch: Batch, slot: Slot, targets: Mapping[str, Decimal]) -> list[dict[str, Any]]:
-    """Member rows of one slot: allocation holders, then counted members without one."""
+def _members(
+    batch: Batch, slot: Slot, targets: Mapping[str, Decimal], window: slice | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """Member rows of one slot: allocation holders, then counted members without one (those
+    at the ``window``'s positions only), and how many there are in all."""
     if slot.user_ids is None:
-        users = dict.fromkeys([*targets, *batch.reported_users(slot)])
+        users = list(dict.fromkeys([*targets, *batch.reported_users(slot)]))
     else:
-        users = dict.fromkeys([*targets, *slot.user_ids])
-    return batch.member_rows(slot, users, targets)
+        users = list(dict.fromkeys([*targets, *slot.user_ids]))
+    shown = users if window is None else users[window]
+    return batch.member_rows(slot, shown, targets), len(users)
 
 
 def goals_period_progress(
@@ -1009,7 +1035,7 @@ def goals_period_progress(
     progress: dict[int, dict[str, Any]] = {}
     for goal, whole in wholes:
         period = batch.figures(whole, goal.aim, batch.actual(whole), stretch_aim=goal.stretch_aim)
-        period["members"] = _members(batch, whole, totals[goal.id])
+        period["members"] = _members(batch, whole, totals[goal.id])[0]
         period["actuals_available"] = batch.answer(
             goal.category
         ).available is not False and not period.get("actuals_error")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, Response, current_app, render_template, url_for
 from werkzeug.exceptions import HTTPException
 
 from ..api.common import context
+from ..security import secure_response
 from ..services.context import Context
 from ..services.names import entity_names
 from ..types import AuthTarget
@@ -31,11 +32,17 @@ def create_ui_blueprint() -> Blueprint:
     bp.add_url_rule("/<goals_id:goal_id>", "goal", goal)
     bp.add_url_rule("/<goals_id:goal_id>/edit", "edit_goal", edit_goal)
     bp.add_url_rule("/dashboard", "dashboard", dashboard)
+    # The pages have no write routes (a POST here is a 405): they write through the API.
+    bp.after_request(_secure_page)
     # Globals, not a context processor: macros imported into a host's page see them too.
     bp.add_app_template_global(goals_base_template)
     bp.add_app_template_global(goals_asset)
     bp.add_app_template_global(current_goals_currency)
     return bp
+
+
+def _secure_page(response: Response) -> Response:
+    return secure_response(response, page=True)
 
 
 def goal_list() -> str:
@@ -104,6 +111,18 @@ def page_data(ctx: Context) -> dict[str, Any]:
         "teams": team_list,
         "create_org_wide": org_wide,
         "can_create": org_wide or any(t["create"] for t in team_list),
+        "csrf": csrf_settings(),
+    }
+
+
+def csrf_settings() -> dict[str, str | None]:
+    """The header the pages send the host's CSRF token in, and the token when the host
+    supplies it through ``GOALS_CSRF_TOKEN`` (else the pages read ``<meta name="csrf-token">``
+    of the host's layout, Flask-WTF's convention)."""
+    supplier = current_app.config["GOALS_CSRF_TOKEN"]
+    return {
+        "header": current_app.config["GOALS_CSRF_HEADER"],
+        "token": str(supplier()) if callable(supplier) else supplier,
     }
 
 

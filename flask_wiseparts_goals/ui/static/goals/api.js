@@ -16,6 +16,13 @@ export const page = dataNode
   };
 export const API = page.api || "/api/goals";
 export const UI = page.ui || "/goals";
+// Every write carries the host's CSRF token (Flask-WTF's <meta name="csrf-token"> unless the
+// host supplies it in the page data) in GOALS_CSRF_HEADER, and a JSON content type even when it
+// has no body: the API refuses writes a page on another origin could forge (docs/host-guide.md, "Security").
+const CSRF_HEADER = page.csrf?.header || widgetNode?.getAttribute("csrf-header") || "X-CSRFToken";
+function csrfToken() {
+  return page.csrf?.token || document.querySelector('meta[name="csrf-token"]')?.getAttribute("content") || "";
+}
 
 export class ApiError extends Error {
   constructor(response) {
@@ -37,8 +44,11 @@ export async function call(method, path, { body, text: raw, contentType, ifMatch
     else if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
   }
   const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (raw !== undefined) headers["Content-Type"] = contentType;
+  if (method !== "GET") {
+    headers["Content-Type"] = raw !== undefined ? contentType : "application/json";
+    const token = csrfToken();
+    if (token) headers[CSRF_HEADER] = token;
+  }
   if (ifMatch) headers["If-Match"] = ifMatch;
   const response = await fetch(url, {
     method, headers, credentials: "same-origin",

@@ -557,9 +557,15 @@ function changeTable(changes, caption) {
       el("td", { class: "num" }, c.field === "daily_target" ? fmtNumber(c.new_value) : f(c.new_value))))));
 }
 
-function uploadCsv(text, { dryRun, confirm }) {
+// The import is a compare-and-set: the preview is checked against the targets as they stand
+// (their ETag), and the import applies only if nobody changed them since that preview.
+async function currentCsvEtag() {
+  return (await get(`${base}/targets.csv`)).etag;
+}
+
+function uploadCsv(text, { dryRun, confirm, etag }) {
   return write("PUT", `${base}/targets.csv`, undefined, {
-    text, contentType: "text/csv", metric: metric(),
+    text, contentType: "text/csv", metric: metric(), ifMatch: etag,
     query: { dry_run: dryRun ? "true" : undefined, confirm: confirm ? "true" : undefined },
   });
 }
@@ -578,8 +584,9 @@ async function checkCsv() {
   const text = await file.text();
   say("Checking the file…");
   let response;
+  const etag = await currentCsvEtag();
   try {
-    response = await uploadCsv(text, { dryRun: true });
+    response = await uploadCsv(text, { dryRun: true, etag });
   } catch (error) {
     say("");
     const rows = csvErrors(error);
@@ -594,7 +601,7 @@ async function checkCsv() {
     return;
   }
   const { changes, rows } = response.data;
-  checked = { text, confirm: Boolean(response.confirmed), name: file.name };
+  checked = { text, confirm: Boolean(response.confirmed), name: file.name, etag };
   if (!changes.length) {
     result.replaceChildren(el("p", { id: "csv-summary" }, `${rows} rows read: nothing would change.`));
     say("");
@@ -611,8 +618,15 @@ async function importCsv() {
   if (!checked) return null;
   let response;
   try {
-    response = await uploadCsv(checked.text, { dryRun: false, confirm: checked.confirm });
+    response = await uploadCsv(checked.text, { dryRun: false, confirm: checked.confirm, etag: checked.etag });
   } catch (error) {
+    if (error.status === 412) {
+      checked = null;
+      $("csv-import").hidden = true;
+      $("csv-result").replaceChildren(el("p", { class: "error", role: "alert", id: "csv-stale" },
+        "Someone changed these targets after your preview: nothing was imported. Check the file again to see what it changes now."));
+      return null;
+    }
     const rows = csvErrors(error);
     if (rows.length) $("csv-result").replaceChildren(el("p", { class: "error", role: "alert" }, error.message), csvErrorTable(rows));
     throw error;

@@ -246,19 +246,19 @@ export function percent(value) {
 export const CATEGORY = { sales: "Sales", orders: "Orders", activities: "Activities" };
 export const METRIC = { net: "Net sales", gross: "Gross sales", quantity: "Quantity", margin: "Margin", count: "Count" };
 export const RECURRENCE = { monthly: "Monthly", quarterly: "Quarterly", semester: "Every semester", yearly: "Yearly" };
-const STATUS = { achieved: "Achieved", on_track: "On track", behind: "Behind", at_risk: "At risk" };
+export const STATUS = {
+  no_target: "No target", achieved: "Achieved", missed: "Ended, not achieved", not_started: "Not started",
+  on_track: "On track", behind: "Behind", at_risk: "At risk",
+};
 
 /**
- * The status a person reads. A period that has not started is "Not started" (never "On track
- * 0 %"), a target of 0 is "No target" (never "Achieved"), a period without actuals "No data".
+ * The words for the API's status (SPEC §14: the status is the API's alone). Nothing is derived
+ * here: the code is looked up; a null status (a target but no actual measured) reads "No data".
  */
 export function statusOf(figures) {
-  if (figures.target === null || figures.target === undefined || Number(figures.target) === 0) return { key: "none", label: "No target" };
-  if (figures.business_days_elapsed === 0) return { key: "not_started", label: "Not started" };
-  if (figures.actual === null || figures.actual === undefined) return { key: "none", label: "No data" };
-  const label = STATUS[figures.status] || "—";
-  if (figures.business_days_remaining === 0) return { key: figures.status, label: figures.status === "achieved" ? "Achieved" : "Ended, not achieved" };
-  return { key: figures.status || "none", label };
+  const code = figures.status;
+  if (code === null || code === undefined) return { key: "none", label: "No data" };
+  return { key: code, label: STATUS[code] || humanize(code) };
 }
 
 export function humanize(id) {

@@ -441,14 +441,14 @@ function renderLeaderboard() {
       ...["Rank", "Member", "Target", "Actual", "Forecast", "Achievement", "Status"].map((h, i) =>
         el("th", { scope: "col", class: i > 1 && i < 6 ? "num" : null }, h)))),
     el("tbody", {}, ...members.map((m) => {
-      const shown = started ? statusOf(m) : { key: "not_started", label: "Not started" };
+      const shown = statusOf(m);
       return el("tr", { "data-user-id": m.user_id },
         el("td", {}, m.rank === null ? "—" : String(m.rank)),
         el("th", { scope: "row" }, userName(m.user_id), m.counted ? null : el("small", {}, " (left the team)")),
         cell(f(m.target)),
         cell(started ? f(m.actual) : "—"),
         cell(started ? f(m.forecast) : "—"),
-        cell(started && shown.key !== "none" ? percent(m.achievement_percent) : "—"),
+        cell(started ? percent(m.achievement_percent) : "—"),
         el("td", {}, el("span", { class: `badge status-${shown.key}` }, shown.label)));
     }))));
 }

@@ -205,6 +205,17 @@ class GoalSchema(ma.Schema):
     end_date = IsoDate()
     metric = _metric
     aim = DecimalString(metadata={"description": "The goal's target."})
+    intervals_total = DecimalString(
+        dump_only=True, metadata={"description": "The sum of the goal's interval aims."}
+    )
+    unassigned = DecimalString(
+        signed=True,
+        dump_only=True,
+        metadata={
+            "description": "aim - intervals_total: the part of the aim no interval holds "
+            "(interval aims may be set below the goal aim; never negative after a write)."
+        },
+    )
     stretch_aim = DecimalString(allow_none=True)
     team_id = fields.String(allow_none=True)
     split_into_subperiods = StrictBoolean()
@@ -292,6 +303,27 @@ class DroppedValueSchema(ma.Schema):
     value = DecimalString()
 
 
+class ChangeSchema(ma.Schema):
+    """One stored value a confirmed write would change."""
+
+    field = fields.String(
+        validate=validate.OneOf(["aim", "stretch_aim"]),
+        metadata={"description": "aim (an interval's, or the goal's) or stretch_aim (the goal's)."},
+    )
+    interval_id = fields.Integer(
+        allow_none=True, metadata={"description": "The interval; null for the goal itself."}
+    )
+    start_date = IsoDate()
+    end_date = IsoDate()
+    before = DecimalString(allow_none=True, metadata={"description": "Stored now."})
+    after = DecimalString(allow_none=True, metadata={"description": "Once confirmed."})
+
+
+class BeforeAfterSchema(ma.Schema):
+    before = DecimalString(signed=True)
+    after = DecimalString(signed=True)
+
+
 class ConflictSchema(ma.Schema):
     """The body of a 409: flask-smorest's error fields plus what the write would change."""
 
@@ -306,6 +338,28 @@ class ConflictSchema(ma.Schema):
     intervals = fields.List(
         fields.Nested(CascadeIntervalSchema),
         metadata={"description": "Exceeding: the interval aims the cascade would raise."},
+    )
+    current_stretch_aim = DecimalString(
+        metadata={"description": "Exceeding, with a stretch aim: the stretch aim now."}
+    )
+    proposed_stretch_aim = DecimalString(
+        metadata={"description": "Exceeding, with a stretch aim: the stretch aim after it."}
+    )
+    changes = fields.List(
+        fields.Nested(ChangeSchema),
+        metadata={
+            "description": "Exceeding: every stored value the confirmed write would change "
+            "(interval aims, the goal aim, the stretch aim), each before and after. A front end "
+            "shows exactly these."
+        },
+    )
+    intervals_total = fields.Nested(
+        BeforeAfterSchema,
+        metadata={"description": "Exceeding: the sum of the interval aims, before and after."},
+    )
+    unassigned = fields.Nested(
+        BeforeAfterSchema,
+        metadata={"description": "Exceeding: goal aim - intervals_total, before and after."},
     )
     dropped = fields.List(
         fields.Nested(DroppedValueSchema),

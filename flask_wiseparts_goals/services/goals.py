@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from ..domain.distribution import equal_split
 from ..domain.goals import GoalSettings, validate_settings
@@ -355,6 +356,9 @@ def list_goals(
         query = query.where(Goal.team_id == team_id)
     if active_on is not None:
         query = query.where(Goal.start_date <= active_on, Goal.end_date >= active_on)
-    query = query.order_by(Goal.start_date.desc(), Goal.id.desc())
+    # The intervals in one statement: every listed goal dumps its intervals_total.
+    query = query.order_by(Goal.start_date.desc(), Goal.id.desc()).options(
+        orm.selectinload(Goal.intervals)
+    )
     goals = ctx.session.scalars(query).all()
     return [goal for goal in goals if ctx.allowed("read", goal_target(goal))]

@@ -48,6 +48,7 @@ def enforce_aims(
     intervals: Sequence[Interval] | None = None,
     *,
     before: Mapping[int, Decimal] | None = None,
+    goal_before: tuple[Decimal, Decimal | None] | None = None,
 ) -> bool:
     """Refuse (409) or, with ``ctx.confirm``, cascade allocations that exceed their interval aim
     and interval aims that exceed the goal aim (SPEC §3 "Exceeding the goal").
@@ -64,13 +65,24 @@ def enforce_aims(
         the rule before the write and keep their aims.
     :param before: each interval's aim before the write (by ``id(interval)``), so that aims the
         write set directly (an interval copy) are reported from their current value.
+    :param goal_before: the goal's aim and stretch aim before the write (a PATCH may have set
+        them already): the 409's "before" of the goal is what is stored, never the request's.
     :return: whether a (confirmed) cascade changed aims.
+
+    The 409's ``changes`` lists every stored value that the confirmed write would change, each
+    with its ``before`` (stored now) and ``after`` (once confirmed): interval aims, the goal
+    aim, the stretch aim. ``intervals_total`` and ``unassigned`` (goal aim − Σ interval aims)
+    are given before and after too. ``proposed_total`` is Σ interval aims after the cascade,
+    not the goal aim: the goal aim only rises, to ``proposed_aim``, when that sum exceeds it
+    (the cause of the page once showing "90,000 → 60,000" and then "becomes 90,000").
     """
     if goal.category == Category.ACTIVITIES:
         return False
     places_ = goal.places
     before = before or {}
+    aim_before, stretch_before = goal_before or (goal.aim, goal.stretch_aim)
     interval_changes: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
     proposed_aims = []
     scope = goal.intervals if intervals is None else intervals
     for interval in goal.intervals:
@@ -91,6 +103,16 @@ def enforce_aims(
             if allocated is not None:
                 change["allocated"] = _fmt(allocated, places_)
             interval_changes.append(change)
+            changes.append(
+                {
+                    "field": "aim",
+                    "interval_id": interval.id,
+                    "start_date": change["start_date"],
+                    "end_date": change["end_date"],
+                    "before": change["current_aim"],
+                    "after": change["proposed_aim"],
+                }
+            )
         proposed_aims.append(proposed)
     proposed_total = sum(proposed_aims, ZERO)
     goal_proposed = max(goal.aim, proposed_total)
@@ -103,11 +125,40 @@ def enforce_aims(
     stretch = goal.stretch_aim
     proposed_stretch = goal_proposed if stretch is not None and stretch < goal_proposed else stretch
     if not ctx.confirm:
+        for name, old, new in (
+            ("aim", aim_before, goal_proposed),
+            ("stretch_aim", stretch_before, proposed_stretch),
+        ):
+            if old != new:
+                changes.append(
+                    {
+                        "field": name,
+                        "interval_id": None,
+                        "start_date": goal.start_date.isoformat(),
+                        "end_date": goal.end_date.isoformat(),
+                        "before": None if old is None else _fmt(old, places_),
+                        "after": None if new is None else _fmt(new, places_),
+                    }
+                )
+        total_before = sum(
+            (before.get(id(interval), interval.aim) for interval in goal.intervals), ZERO
+        )
         extra: dict[str, Any] = {
+            # The aim the request leaves before any cascade (documented so since SPEC §6);
+            # ``changes`` has the stored one.
             "current_aim": _fmt(goal.aim, places_),
             "proposed_total": _fmt(proposed_total, places_),
             "proposed_aim": _fmt(goal_proposed, places_),
             "intervals": interval_changes,
+            "changes": changes,
+            "intervals_total": {
+                "before": _fmt(total_before, places_),
+                "after": _fmt(proposed_total, places_),
+            },
+            "unassigned": {
+                "before": _fmt(aim_before - total_before, places_),
+                "after": _fmt(goal_proposed - proposed_total, places_),
+            },
         }
         if stretch is not None:
             extra["current_stretch_aim"] = _fmt(stretch, places_)
@@ -178,6 +229,7 @@ def tracked_write(
     freeze_originals(goal.intervals if scope is None else scope, ctx.today)
     before = snapshot(goal, scope)
     aims_before = {id(interval): interval.aim for interval in goal.intervals}
+    goal_before = (goal.aim, goal.stretch_aim)
     yield
     from .planning import apply_member_calendars  # planning builds on this module
 
@@ -185,7 +237,7 @@ def tracked_write(
     recompute_totals(goal, scope)
     freeze_originals(goal.intervals if scope is None else scope, ctx.today)  # new intervals
     changed = snapshot(goal, scope)
-    cascaded = enforce_aims(ctx, goal, scope, before=aims_before)
+    cascaded = enforce_aims(ctx, goal, scope, before=aims_before, goal_before=goal_before)
     check_bounds(goal, scope, field_name)
     update_allocations(ctx, goal.intervals if scope is None else scope, before)
     ctx.session.flush()

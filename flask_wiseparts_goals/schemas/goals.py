@@ -167,6 +167,25 @@ class GoalCreateSchema(GoalUpdateSchema):
     split_by_team_members = StrictBoolean(load_default=False)
     filters = fields.Nested(FiltersSchema, load_default=dict)
 
+    def handle_error(
+        self, error: ma.ValidationError, data: Any, *, many: bool, **kwargs: Any
+    ) -> None:
+        """Field errors come with every other problem of the request (SPEC §14 "Every error
+        at once"): what the service would refuse next (missing dates, aim or metric, rules
+        between fields) is added from the fields that did load, so an empty sales form flags
+        description, dates, aim and metric in one 422. A field with its own error keeps only
+        that error."""
+        from ..services.goals import input_problems  # the services import these schemas
+
+        ctx = current_context()
+        if ctx is None or many or not isinstance(data, dict):
+            return
+        valid = error.valid_data if isinstance(error.valid_data, dict) else {}
+        messages = error.messages if isinstance(error.messages, dict) else {}
+        extra = input_problems(ctx, valid, broken=set(messages))
+        if extra:
+            raise ma.ValidationError({**extra, **messages}, data=data, valid_data=valid)
+
 
 class PermissionsSchema(ma.Schema):
     """What the caller may do with this goal, as ``goals_authorize`` answers for them."""

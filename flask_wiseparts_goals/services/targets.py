@@ -177,34 +177,70 @@ def enforce_aims(
 
 
 def check_bounds(
-    goal: Goal, intervals: Sequence[Interval] | None = None, field_name: str | None = None
+    goal: Goal,
+    intervals: Sequence[Interval] | None = None,
+    field_name: str | None = None,
+    *,
+    entries: Mapping[str, str] | None = None,
 ) -> None:
     """Every derived amount fits its column (SPEC §6 "Bounded numbers"): a daily target times
     business days, a sum of allocations or a cascade beyond :data:`MAX_VALUE` is a 422 naming
     the input at fault (default: ``daily_target`` on per-business-day goals, else ``aim``),
     before anything is flushed (PostgreSQL would refuse the row with a 500; SQLite would
-    store it)."""
+    store it). Every value out of range is listed, not the first (SPEC §14).
+
+    :param entries: a bulk set of members' values: user id → the exact input path of that
+        member's entry (``allocations.0.daily_target``). A member's derived target is told at
+        its own entry; a total (an interval's or the goal's aim) at every entry of the request.
+    """
     field_name = field_name or ("daily_target" if _per_day(goal) else "aim")
+    entries = entries or {}
     scope = goal.intervals if intervals is None else intervals
-    values: list[tuple[str, Decimal | None]] = [
+    totals: list[tuple[str, Decimal | None]] = [
         ("the goal's aim", goal.aim),
         ("the goal's stretch aim", goal.stretch_aim),
     ]
+    members: list[tuple[str, Decimal | None, str | None]] = []
     for interval in scope:
-        values.append((f"the aim of {interval.start_date:%Y-%m}", interval.aim))
-        values.append((f"the daily target of {interval.start_date:%Y-%m}", interval.daily_target))
+        totals.append((f"the aim of {interval.start_date:%Y-%m}", interval.aim))
+        totals.append((f"the daily target of {interval.start_date:%Y-%m}", interval.daily_target))
         for allocation in interval.allocations:
-            values.append((f"the target of {allocation.user_id}", allocation.target))
-    for what, value in values:
-        if value is not None and abs(value) > MAX_VALUE:
-            raise ValidationFailed(
-                {
-                    field_name: [
-                        f"This would make {what} {_fmt(value, goal.places)}, above the maximum "
-                        f"{MAX_VALUE}."
-                    ]
-                }
+            members.append(
+                (
+                    f"the target of {allocation.user_id}",
+                    allocation.target,
+                    entries.get(allocation.user_id),
+                )
             )
+    errors: dict[str, Any] = {}
+    culprits: set[str] = set()
+
+    def tell(path: str, what: str, value: Decimal) -> None:
+        node = errors
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node.setdefault(leaf, []).append(
+            f"This would make {what} {_fmt(value, goal.places)}, above the maximum {MAX_VALUE}."
+        )
+
+    # A member's own value first: its entry is the culprit; a total is then told there (or,
+    # when no single entry is at fault, at every entry of the request, else at field_name).
+    for what, value, path in members:
+        if value is not None and abs(value) > MAX_VALUE and path is not None:
+            tell(path, what, value)
+            culprits.add(path)
+    everyone = sorted(culprits) or sorted(set(entries.values())) or [field_name]
+    for what, value, path in members:
+        if value is not None and abs(value) > MAX_VALUE and path is None:
+            for target in everyone:
+                tell(target, what, value)
+    for what, value in totals:
+        if value is not None and abs(value) > MAX_VALUE:
+            for target in everyone:
+                tell(target, what, value)
+    if errors:
+        raise ValidationFailed(errors)
 
 
 @contextmanager
@@ -215,6 +251,7 @@ def tracked_write(
     *,
     intervals: Sequence[Interval] | None = None,
     field_name: str | None = None,
+    entries: Mapping[str, str] | None = None,
 ) -> Iterator[None]:
     """Around a change of aims or targets: derive totals, check (or cascade) the exceed rule,
     check every derived amount fits its column, then record history — the change under
@@ -224,6 +261,7 @@ def tracked_write(
         the other intervals' allocations are not read at all.
     :param field_name: the input a 422 names when a derived amount is out of range (default:
         ``daily_target`` on per-business-day goals, else ``aim``).
+    :param entries: a bulk set's exact input paths per member (see :func:`check_bounds`).
     """
     scope = None if intervals is None else list(intervals)
     freeze_originals(goal.intervals if scope is None else scope, ctx.today)
@@ -238,7 +276,7 @@ def tracked_write(
     freeze_originals(goal.intervals if scope is None else scope, ctx.today)  # new intervals
     changed = snapshot(goal, scope)
     cascaded = enforce_aims(ctx, goal, scope, before=aims_before, goal_before=goal_before)
-    check_bounds(goal, scope, field_name)
+    check_bounds(goal, scope, field_name, entries=entries)
     update_allocations(ctx, goal.intervals if scope is None else scope, before)
     ctx.session.flush()
     record_changes(ctx, goal, before, operation, after=changed)
@@ -427,7 +465,11 @@ def set_allocations(
         raise ValidationFailed({"allocations": errors})
     _members_or_422(ctx, goal, interval, [e["user_id"] for e in entries], "allocations")
     by_user = {a.user_id: a for a in current_allocations(ctx, goal, interval, attach=True)}
-    with tracked_write(ctx, goal, "manual", intervals=[interval], field_name="allocations"):
+    paths = {
+        entry["user_id"]: f"allocations.{index}.{value_field}"
+        for index, entry in enumerate(entries)
+    }
+    with tracked_write(ctx, goal, "manual", intervals=[interval], entries=paths):
         for entry in entries:
             allocation = by_user[entry["user_id"]]
             if _per_day(goal):

@@ -171,10 +171,8 @@ def input_problems(ctx: Context, data: Mapping[str, Any], *, broken: set[str]) -
     errors (SPEC §14). The rules are :func:`_resolve_dates` and the domain's
     ``validate_settings``; the host is not asked (the team check waits for a loadable body).
     A broken field is not reported again (it would read as missing)."""
-    try:
-        category = Category(data.get("category"))
-    except ValueError:
-        category = None
+    given = data.get("category")
+    category = Category(given) if given in set(Category) else None
     dates, errors = _dates_or_placeholder(data, ctx.today)
     problems: dict[str, Any] = dict(errors)
     if category is not None:

@@ -228,7 +228,8 @@ def run_planning(
     of a goal with a shortfall policy: carry its shortfall forward, exactly once.
 
     "Today" is each goal's own today in its ``timezone``, or ``as_of`` for every goal. Safe to
-    run anywhere, any number of times at once (DEPENDENCIES.md, "APScheduler 3"):
+    run anywhere, any number of times at once (APScheduler 3 runs a job in every process that
+    starts a scheduler; exactness comes from the database):
 
     * keeping original aims is an idempotent ``UPDATE ... WHERE original_aim IS NULL``;
     * each goal is one transaction that locks the goal row (``FOR NO KEY UPDATE SKIP

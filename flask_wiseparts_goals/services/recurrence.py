@@ -1,7 +1,7 @@
 """The recurrence job: clone every recurring goal whose next period has started, exactly once.
 
-Correctness comes from the database, never from running one scheduler only (DEPENDENCIES.md,
-"APScheduler 3"): every web worker, host and cron job may run :func:`run_recurrence` at the same
+Correctness comes from the database, never from running one scheduler only (APScheduler 3's
+processes cannot share a job store safely, docs/recurrence.md): every web worker, host and cron job may run :func:`run_recurrence` at the same
 moment.
 
 * Due goals are claimed in chunks (:data:`CHUNK_SIZE`): one transaction per chunk takes one

@@ -625,10 +625,18 @@ def seed_command(reset: bool, goals: bool, today: dt.datetime | None) -> None:
         click.echo("Demo data already present; use --reset to recreate them.")
         return
     if goals:
-        counts["goals (through the API)"] = seed_goals()
-        counts["notifications (recurrence and coaching)"] = seed_coaching(
-            today.date() if today else dt.date.today()
+        seed_goals()
+        notifications = seed_coaching(today.date() if today else dt.date.today())
+        # Every goal the list shows: the demo goals, the coaching demo's and recurrence's clones.
+        from flask_wiseparts_goals.models import Goal
+
+        counts["goals (both organizations, clones included)"] = (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Goal).where(Goal.deleted_at.is_(None))
+            )
+            or 0
         )
+        counts["notifications (recurrence and coaching)"] = notifications
     click.echo(
         "Seeded organizations acme (Acme Parts) and globex (Globex Supply): "
         + ", ".join(f"{n} {table}" for table, n in counts.items())

@@ -114,7 +114,8 @@ def test_members_without_targets_ranked_by_actual(api, host):
         (2, "u3", None, "7.00"),
         (3, "u2", None, "0.00"),
     ]
-    assert all(m["target"] is None and m["status"] is None for m in body["members"])
+    # SPEC §14: a member without a target is "no_target" (was null).
+    assert all(m["target"] is None and m["status"] == "no_target" for m in body["members"])
 
 
 def test_leaderboard_is_confined_to_the_organization_and_in_openapi(api, host):

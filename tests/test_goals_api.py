@@ -90,6 +90,8 @@ def test_create_returns_the_goal_with_every_field(api, db):
         "end_date": "2026-03-31",
         "metric": "net",
         "aim": "1000.00",
+        "intervals_total": "1000.00",  # SPEC §14: new fields
+        "unassigned": "0.00",
         "stretch_aim": "1200.00",
         "team_id": "team-a",
         "split_into_subperiods": False,

@@ -303,7 +303,7 @@ def test_progress_per_interval_and_member(api, host, db):
     january, february, march = body["intervals"]
     assert january["actual"] == "220.00"
     assert january["forecast"] == "220.00"  # over
-    assert january["status"] == "at_risk"  # over: 220 of the whole 333.34 expected, 66 %
+    assert january["status"] == "missed"  # SPEC §14: ended with 220 of 333.34
     jan_members = {m["user_id"]: m for m in january["members"]}
     assert jan_members["rep"]["status"] == "achieved"
     assert jan_members["rep"]["achievement_percent"] == "110.0"
@@ -311,7 +311,7 @@ def test_progress_per_interval_and_member(api, host, db):
     assert february["actual"] == "30.00"
     assert march["actual"] == "0.00"  # not started: measured without asking
     assert march["business_days_elapsed"] == 0
-    assert march["status"] == "on_track"
+    assert march["status"] == "not_started"  # SPEC §14 (was on_track)
     # Only the started intervals were asked, January and February: the whole range is their
     # sum (SPEC §7), not a query of its own.
     [(_, _, queries)] = host.actuals_calls
@@ -324,7 +324,8 @@ def test_progress_of_team_goal_without_split_lists_actuals_only(api, host):
     body = api.get(f"/goals/{goal['id']}/progress?as_of={AS_OF}").json
     members = body["period"]["members"]
     assert [m["user_id"] for m in members] == ["rep", "u2", "u3"]
-    assert all(m["target"] is None and m["status"] is None for m in members)
+    # SPEC §14: a member without a target is "no_target" (was null).
+    assert all(m["target"] is None and m["status"] == "no_target" for m in members)
     assert members[1]["actual"] == "5.00"
     assert members[1]["forecast"] is not None
 
@@ -570,7 +571,7 @@ def test_rep_sees_own_target_actual_and_forecast(api, host, db):
     team_only = entries[plain["id"]]
     assert team_only["period"]["target"] is None
     assert team_only["period"]["actual"] == "122.00"
-    assert team_only["period"]["status"] is None
+    assert team_only["period"]["status"] == "no_target"  # SPEC §14 (was null)
     assert entries[org_wide["id"]]["period"]["actual"] == "122.00"
 
 

@@ -91,7 +91,7 @@ def test_no_business_day_passed_forecast_is_the_actual():
     assert timeline.started and timeline.elapsed == 0
     assert result.forecast == D(30)
     assert result.expected == D(0)
-    assert result.status is Status.ON_TRACK  # nothing expected yet
+    assert result.status is Status.NOT_STARTED  # SPEC §14: before the first business day
 
 
 def test_after_the_end():
@@ -103,7 +103,7 @@ def test_after_the_end():
     assert result.remaining == D(50)
     assert result.needed_per_business_day is None  # no business day left
     assert result.achievement_percent == D(95)
-    assert result.status is Status.BEHIND
+    assert result.status is Status.MISSED  # SPEC §14: ended below the target
 
 
 def test_last_day_is_over():
@@ -120,7 +120,7 @@ def test_before_the_start():
     assert result.expected == D(0)
     assert result.forecast == D(0)
     assert result.needed_per_business_day == D(50)
-    assert result.status is Status.ON_TRACK
+    assert result.status is Status.NOT_STARTED  # SPEC §14
 
 
 def test_target_zero():
@@ -130,7 +130,7 @@ def test_target_zero():
     assert result.remaining == D(0)
     assert result.expected == D(0)
     assert result.forecast == D(240)
-    assert result.status is Status.ACHIEVED
+    assert result.status is Status.NO_TARGET  # SPEC §14: achieved needs a target > 0
 
 
 def test_holidays_change_business_day_counts_and_the_forecast():
@@ -199,7 +199,8 @@ def test_no_actual_leaves_what_depends_on_it_unknown():
 def test_no_target_still_forecasts():
     result = figures(None, "400", date(2026, 6, 12))
     assert result.forecast == D(800)
-    assert (result.expected, result.achievement_percent, result.status) == (None, None, None)
+    assert (result.expected, result.achievement_percent) == (None, None)
+    assert result.status is Status.NO_TARGET  # SPEC §14: no target, not "cannot be said"
 
 
 def test_period_without_business_days():
@@ -209,7 +210,7 @@ def test_period_without_business_days():
     assert during.needed_per_business_day is None
     after = figures("10", "4", date(2026, 6, 8), period=weekend)
     assert after.expected == D(10)
-    assert after.status is Status.AT_RISK
+    assert after.status is Status.MISSED  # SPEC §14: ended below the target
 
 
 def test_exact_arithmetic_and_display_rounding():

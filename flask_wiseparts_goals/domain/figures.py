@@ -47,9 +47,17 @@ _PERCENT = _EXPONENTS[PERCENT_PLACES]
 
 
 class Status(StrEnum):
-    """Where the actual stands against what is expected by now."""
+    """Where the actual stands against what is expected by now (SPEC §3, §14).
 
-    ACHIEVED = "achieved"  # actual >= target
+    The API's status is the only one: pages and widgets show it and derive none of their own.
+    Decided in this order: no target; achieved; missed (ended below target); not started;
+    then against expected to date.
+    """
+
+    NO_TARGET = "no_target"  # target 0 or none: nothing to achieve (achievement is null)
+    ACHIEVED = "achieved"  # target > 0 and actual >= target
+    MISSED = "missed"  # the period has ended (as_of after its end) below the target
+    NOT_STARTED = "not_started"  # before the period's first business day
     ON_TRACK = "on_track"  # actual >= on-track % of expected to date
     BEHIND = "behind"  # in between
     AT_RISK = "at_risk"  # actual < at-risk % of expected to date
@@ -103,12 +111,15 @@ class Timeline:
         period), BD(start..min(as_of, end)); 0 before the start.
     :param started: ``as_of`` is on or after the start (something can have been measured).
     :param over: ``as_of`` is on or after the end (nothing is left to forecast).
+    :param ended: ``as_of`` is after the end: the period is closed and can no longer reach
+        its target (on its last day it still can).
     """
 
     total: int
     elapsed: int
     started: bool
     over: bool
+    ended: bool = False
 
     @property
     def remaining(self) -> int:
@@ -123,6 +134,7 @@ class Timeline:
             elapsed=calendar.count(period.start, min(as_of, period.end)) if started else 0,
             started=started,
             over=as_of >= period.end,
+            ended=as_of > period.end,
         )
 
     def measured(self, period: Period, as_of: date) -> Period | None:
@@ -188,9 +200,11 @@ def compute_figures(
       (``None`` when the target is 0);
     - remaining = max(target - actual, 0); needed per remaining business day = remaining /
       remaining BD (``None`` when no business day is left);
-    - status: achieved when actual ≥ target; otherwise against expected to date: on track at
+    - status (see :func:`decide_status`): no target when the target is 0 or none; achieved
+      when actual ≥ target > 0; missed when the period has ended below the target; not started
+      before the first business day; otherwise against expected to date: on track at
       ``thresholds.on_track`` % or more, at risk below ``thresholds.at_risk`` %, behind in
-      between. Nothing expected yet (before the first business day) is on track.
+      between.
 
     :param target: ``None`` when there is none (a member of a goal not split by members).
     :param actual: ``None`` when no metric source measured it.
@@ -215,7 +229,7 @@ def compute_figures(
             forecast_percent=_percent(forecast, target),
             remaining=remaining,
             needed_per_business_day=needed,
-            status=_status(target, actual, expected, thresholds),
+            status=decide_status(target, actual, expected, timeline, thresholds),
             stretch_aim=stretch_aim,
             stretch_achievement_percent=_percent(actual, stretch_aim),
         )
@@ -243,16 +257,31 @@ def _percent(value: Decimal | None, base: Decimal | None) -> Decimal | None:
     return value * HUNDRED / base
 
 
-def _status(
+def decide_status(
     target: Decimal | None,
     actual: Decimal | None,
     expected: Decimal | None,
+    timeline: Timeline,
     thresholds: Thresholds,
 ) -> Status | None:
-    if target is None or actual is None or expected is None:
+    """The status of one period (or member) from exact values, never from rounded ones.
+
+    ``no_target`` whenever the target is 0 or none (whatever the actual: there is nothing to
+    achieve); otherwise ``None`` when no actual was measured. Then ``achieved`` (actual ≥
+    target), ``missed`` (the period has ended: ``as_of`` after its last day, on which the
+    target could still be reached), ``not_started`` (no business day has passed), and last
+    the pace against ``expected`` to date.
+    """
+    if target is None or target == 0:
+        return Status.NO_TARGET
+    if actual is None or expected is None:
         return None
     if actual >= target:
         return Status.ACHIEVED
+    if timeline.ended:
+        return Status.MISSED
+    if timeline.elapsed == 0:
+        return Status.NOT_STARTED
     # Compared multiplied out, so that no rounded ratio decides a status.
     multiply = _ARITHMETIC.multiply
     scaled = multiply(actual, HUNDRED)
@@ -313,10 +342,8 @@ def display_figures(
             if target != 0:
                 achievement = arithmetic.divide(arithmetic.multiply(actual, HUNDRED), target)
                 forecast_percent = arithmetic.divide(arithmetic.multiply(forecast, HUNDRED), target)
-    status = None
-    if target is not None and actual is not None and expected is not None:
-        decided = _status(target, actual, expected, thresholds)
-        status = None if decided is None else _STATUS_VALUES[decided]
+    decided = decide_status(target, actual, expected, timeline, thresholds)
+    status = None if decided is None else _STATUS_VALUES[decided]
     stretch_percent = None
     if stretch and actual is not None and stretch_aim is not None and stretch_aim != 0:
         stretch_percent = arithmetic.divide(arithmetic.multiply(actual, HUNDRED), stretch_aim)

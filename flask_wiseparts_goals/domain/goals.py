@@ -68,6 +68,15 @@ def _add(errors: Errors, path: str, message: str) -> None:
     node.setdefault(leaf, []).append(message)
 
 
+#: What a goal without a date range is told (the service and the create schema alike).
+DATES_MISSING = "Missing data; give start_date and end_date, or a period shortcut."
+REQUIRED = "Missing data for required field."
+
+
+def missing_metric_message(category: Category) -> str:
+    return f"Missing data for required field; one of: {', '.join(METRICS[category])}."
+
+
 def validate_settings(settings: GoalSettings, *, category_enabled: bool = True) -> Errors:
     """Every rule a goal's settings must satisfy; an empty dict when they do."""
     errors: Errors = {}
@@ -79,11 +88,7 @@ def validate_settings(settings: GoalSettings, *, category_enabled: bool = True) 
 
     allowed_metrics = METRICS[category]
     if settings.metric is None:
-        _add(
-            errors,
-            "metric",
-            f"Missing data for required field; one of: {', '.join(allowed_metrics)}.",
-        )
+        _add(errors, "metric", missing_metric_message(category))
     elif settings.metric not in allowed_metrics:
         _add(
             errors,
@@ -114,7 +119,7 @@ def validate_settings(settings: GoalSettings, *, category_enabled: bool = True) 
             _add(errors, "stretch_aim", "Stretch aims apply to sales and orders goals only.")
     else:
         if settings.aim is None:
-            _add(errors, "aim", "Missing data for required field.")
+            _add(errors, "aim", REQUIRED)
         elif problem := check_places(settings.aim, metric_places):
             _add(errors, "aim", problem)
         if settings.stretch_aim is not None:

@@ -1,7 +1,8 @@
 """The one runtime every job runs on: claim due work exactly once, in chunks, retry one alone.
 
-Correctness comes from the database, never from running one scheduler only (DEPENDENCIES.md,
-"APScheduler 3"): every web worker, host and cron job may run a job at the same moment. A job
+Correctness comes from the database, never from running one scheduler only (APScheduler 3
+runs a job in every process that starts a scheduler, and processes cannot share a job store
+safely; docs/jobs.md): every web worker, host and cron job may run a job at the same moment. A job
 states two things, what may be due (:meth:`Job.due`, a plain read) and what to do with a batch
 of it (:meth:`Job.step`, in one transaction that first *claims* the batch); this module does
 the rest, the same way for every job:

@@ -156,6 +156,17 @@ class Goal(Base):
         return self.category == Category.ACTIVITIES
 
     @property
+    def intervals_total(self) -> Decimal:
+        """Σ of the interval aims (SPEC §14 "Totals the manager can trust")."""
+        return sum((interval.aim for interval in self.intervals), Decimal(0))
+
+    @property
+    def unassigned(self) -> Decimal:
+        """The goal aim not given to any interval: aim − :attr:`intervals_total` (negative
+        never after a confirmed write; 0 for activity goals, whose aim is that sum)."""
+        return self.aim - self.intervals_total
+
+    @property
     def daily_target(self) -> Decimal | None:
         """Per-day mode: the daily target shared by every member (split by members) or every
         interval, as entered at creation; ``None`` once they differ or in other modes."""

@@ -167,6 +167,25 @@ class GoalCreateSchema(GoalUpdateSchema):
     split_by_team_members = StrictBoolean(load_default=False)
     filters = fields.Nested(FiltersSchema, load_default=dict)
 
+    def handle_error(
+        self, error: ma.ValidationError, data: Any, *, many: bool, **kwargs: Any
+    ) -> None:
+        """Field errors come with every other problem of the request (SPEC §14 "Every error
+        at once"): what the service would refuse next (missing dates, aim or metric, rules
+        between fields) is added from the fields that did load, so an empty sales form flags
+        description, dates, aim and metric in one 422. A field with its own error keeps only
+        that error."""
+        from ..services.goals import input_problems  # the services import these schemas
+
+        ctx = current_context()
+        if ctx is None or many or not isinstance(data, dict):
+            return
+        valid = error.valid_data if isinstance(error.valid_data, dict) else {}
+        messages = error.messages if isinstance(error.messages, dict) else {}
+        extra = input_problems(ctx, valid, broken=set(messages))
+        if extra:
+            raise ma.ValidationError({**extra, **messages}, data=data, valid_data=valid)
+
 
 class PermissionsSchema(ma.Schema):
     """What the caller may do with this goal, as ``goals_authorize`` answers for them."""
@@ -205,6 +224,17 @@ class GoalSchema(ma.Schema):
     end_date = IsoDate()
     metric = _metric
     aim = DecimalString(metadata={"description": "The goal's target."})
+    intervals_total = DecimalString(
+        dump_only=True, metadata={"description": "The sum of the goal's interval aims."}
+    )
+    unassigned = DecimalString(
+        signed=True,
+        dump_only=True,
+        metadata={
+            "description": "aim - intervals_total: the part of the aim no interval holds "
+            "(interval aims may be set below the goal aim; never negative after a write)."
+        },
+    )
     stretch_aim = DecimalString(allow_none=True)
     team_id = fields.String(allow_none=True)
     split_into_subperiods = StrictBoolean()
@@ -292,6 +322,27 @@ class DroppedValueSchema(ma.Schema):
     value = DecimalString()
 
 
+class ChangeSchema(ma.Schema):
+    """One stored value a confirmed write would change."""
+
+    field = fields.String(
+        validate=validate.OneOf(["aim", "stretch_aim"]),
+        metadata={"description": "aim (an interval's, or the goal's) or stretch_aim (the goal's)."},
+    )
+    interval_id = fields.Integer(
+        allow_none=True, metadata={"description": "The interval; null for the goal itself."}
+    )
+    start_date = IsoDate()
+    end_date = IsoDate()
+    before = DecimalString(allow_none=True, metadata={"description": "Stored now."})
+    after = DecimalString(allow_none=True, metadata={"description": "Once confirmed."})
+
+
+class BeforeAfterSchema(ma.Schema):
+    before = DecimalString(signed=True)
+    after = DecimalString(signed=True)
+
+
 class ConflictSchema(ma.Schema):
     """The body of a 409: flask-smorest's error fields plus what the write would change."""
 
@@ -315,6 +366,28 @@ class ConflictSchema(ma.Schema):
     intervals = fields.List(
         fields.Nested(CascadeIntervalSchema),
         metadata={"description": "Exceeding: the interval aims the cascade would raise."},
+    )
+    current_stretch_aim = DecimalString(
+        metadata={"description": "Exceeding, with a stretch aim: the stretch aim now."}
+    )
+    proposed_stretch_aim = DecimalString(
+        metadata={"description": "Exceeding, with a stretch aim: the stretch aim after it."}
+    )
+    changes = fields.List(
+        fields.Nested(ChangeSchema),
+        metadata={
+            "description": "Exceeding: every stored value the confirmed write would change "
+            "(interval aims, the goal aim, the stretch aim), each before and after. A front end "
+            "shows exactly these."
+        },
+    )
+    intervals_total = fields.Nested(
+        BeforeAfterSchema,
+        metadata={"description": "Exceeding: the sum of the interval aims, before and after."},
+    )
+    unassigned = fields.Nested(
+        BeforeAfterSchema,
+        metadata={"description": "Exceeding: goal aim - intervals_total, before and after."},
     )
     dropped = fields.List(
         fields.Nested(DroppedValueSchema),

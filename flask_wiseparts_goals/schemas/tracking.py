@@ -196,10 +196,14 @@ class FiguresSchema(ma.Schema):
         allow_none=True,
         validate=validate.OneOf([status.value for status in Status]),
         metadata={
-            "description": "achieved (actual >= target); otherwise against expected to date: "
-            "on_track (>= GOALS_STATUS_ON_TRACK_PERCENT, default 99 %), at_risk "
+            "description": "The one status pages and widgets show, decided in this order: "
+            "no_target (the target is 0 or none; achievement_percent is null); achieved "
+            "(target > 0 and actual >= target); missed (the period has ended, as_of after its "
+            "last day, below the target); not_started (no business day of the period has "
+            "passed); otherwise against expected to date: on_track "
+            "(>= GOALS_STATUS_ON_TRACK_PERCENT, default 99 %), at_risk "
             "(< GOALS_STATUS_AT_RISK_PERCENT, default 80 %), behind in between. Null when "
-            "there is no target or no actual."
+            "there is a target but no actual (no metric source measured it)."
         },
     )
 

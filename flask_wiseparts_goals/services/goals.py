@@ -9,9 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from ..domain.distribution import equal_split
-from ..domain.goals import GoalSettings, validate_settings
+from ..domain.goals import DATES_MISSING, REQUIRED, GoalSettings, validate_settings
 from ..domain.periods import Recurrence, period_containing, resolve_shortcut
 from ..domain.rules import (
     CATEGORY_FEATURE,
@@ -65,16 +66,25 @@ def _resolve_dates(
         if data.get("recurrence"):
             resolved = period_containing(Recurrence(data["recurrence"]), today)
             return resolved.start, resolved.end
-        return {
-            "start_date": ["Missing data; give start_date and end_date, or a period shortcut."],
-            "end_date": ["Missing data; give start_date and end_date, or a period shortcut."],
-        }
+        return {"start_date": [DATES_MISSING], "end_date": [DATES_MISSING]}
     if current is not None:
         return start or current[0], end or current[1]
     missing = "start_date" if start is None else "end_date"
     if start is None or end is None:
-        return {missing: ["Missing data for required field."]}
+        return {missing: [REQUIRED]}
     return start, end
+
+
+def _dates_or_placeholder(
+    data: Mapping[str, Any], today: date, current: tuple[date, date] | None = None
+) -> tuple[tuple[date, date], dict[str, list[str]]]:
+    """The goal's range and its problems. When the range cannot be resolved, the problems
+    and a stand-in range (the current one, else today), so that every other field is still
+    checked and one 422 lists everything (SPEC §14 "Every error at once")."""
+    dates = _resolve_dates(data, today, current)
+    if isinstance(dates, dict):
+        return current or (today, today), dates
+    return dates, {}
 
 
 def _settings(data: Mapping[str, Any], dates: tuple[date, date]) -> GoalSettings:
@@ -120,14 +130,24 @@ def _validate(
     check_team: bool = True,
     creating: bool = True,
     current: GoalSettings | None = None,
+    date_errors: Mapping[str, list[str]] | None = None,
 ) -> None:
     """422 with every problem: the domain rules, plus a team the host does not know
     (``goals_team_members`` answers ``None``), split by members or not.
 
     A category switched off later (orders) only refuses new goals: existing ones stay
-    editable, so a manager can still correct or close them."""
+    editable, so a manager can still correct or close them.
+
+    :param date_errors: the range could not be resolved (the settings hold a stand-in): these
+        replace whatever the stand-in range itself would be told, and the team is not asked.
+    """
     enabled = category_enabled(ctx, settings.category) if creating else True
     errors = validate_settings(settings, category_enabled=enabled)
+    if date_errors:
+        for name in ("start_date", "end_date", "period"):
+            errors.pop(name, None)
+        errors.update(date_errors)
+        check_team = False
     for name, problem in unsupported_by_source(ctx, settings, current).items():
         if isinstance(problem, dict):  # filters: merged with the domain's filter errors
             errors[name] = {**problem, **errors.get(name, {})}
@@ -145,6 +165,33 @@ def _validate(
         raise ValidationFailed(errors)
 
 
+def input_problems(ctx: Context, data: Mapping[str, Any], *, broken: set[str]) -> dict[str, Any]:
+    """What :func:`create_goal` would refuse in a body whose ``broken`` fields already failed
+    to load (``data``: the fields that did), for the create schema to list with its own field
+    errors (SPEC §14). The rules are :func:`_resolve_dates` and the domain's
+    ``validate_settings``; the host is not asked (the team check waits for a loadable body).
+    A broken field is not reported again (it would read as missing)."""
+    given = data.get("category")
+    category = Category(given) if given in set(Category) else None
+    dates, errors = _dates_or_placeholder(data, ctx.today)
+    problems: dict[str, Any] = dict(errors)
+    if category is not None:
+        settings = _settings({**data, "category": category}, dates)
+        found = validate_settings(
+            settings, category_enabled=category_enabled(ctx, settings.category)
+        )
+        for name, problem in found.items():
+            if not (errors and name in ("start_date", "end_date", "period")):
+                problems.setdefault(name, problem)
+    broken_dates = broken & {"start_date", "end_date", "period"}
+    return {
+        name: problem
+        for name, problem in problems.items()
+        if name not in broken
+        and not (broken_dates and name in ("start_date", "end_date", "period"))
+    }
+
+
 def create_goal(ctx: Context, data: Mapping[str, Any]) -> Goal:
     category = Category(data["category"])
     ctx.require(
@@ -157,11 +204,9 @@ def create_goal(ctx: Context, data: Mapping[str, Any]) -> Goal:
             category=category,
         ),
     )
-    dates = _resolve_dates(data, ctx.today)
-    if isinstance(dates, dict):
-        raise ValidationFailed(dates)
+    dates, date_errors = _dates_or_placeholder(data, ctx.today)
     settings = _settings(data, dates)
-    _validate(ctx, settings)
+    _validate(ctx, settings, date_errors=date_errors)
     goal = Goal(
         organization_id=ctx.organization_id,
         category=settings.category.value,
@@ -218,9 +263,9 @@ def update_goal(ctx: Context, goal: Goal, data: Mapping[str, Any]) -> Goal:
     if "category" in data and data["category"] != goal.category:
         raise ValidationFailed({"category": ["The category cannot be changed after creation."]})
     current = goal_settings(goal)
-    dates = _resolve_dates(data, ctx.today, current=(goal.start_date, goal.end_date))
-    if isinstance(dates, dict):
-        raise ValidationFailed(dates)
+    dates, date_errors = _dates_or_placeholder(
+        data, ctx.today, current=(goal.start_date, goal.end_date)
+    )
     merged: dict[str, Any] = {
         **{name: getattr(current, name) for name in GoalSettings.__dataclass_fields__},
         "category": goal.category,
@@ -242,6 +287,7 @@ def update_goal(ctx: Context, goal: Goal, data: Mapping[str, Any]) -> Goal:
         check_team=settings.team_id != current.team_id,
         creating=False,
         current=current,
+        date_errors=date_errors,
     )
     if settings.recurrence and not current.recurrence and _has_clone(ctx, goal):
         raise ValidationFailed(
@@ -355,6 +401,9 @@ def list_goals(
         query = query.where(Goal.team_id == team_id)
     if active_on is not None:
         query = query.where(Goal.start_date <= active_on, Goal.end_date >= active_on)
-    query = query.order_by(Goal.start_date.desc(), Goal.id.desc())
+    # The intervals in one statement: every listed goal dumps its intervals_total.
+    query = query.order_by(Goal.start_date.desc(), Goal.id.desc()).options(
+        orm.selectinload(Goal.intervals)
+    )
     goals = ctx.session.scalars(query).all()
     return [goal for goal in goals if ctx.allowed("read", goal_target(goal))]

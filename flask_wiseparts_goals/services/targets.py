@@ -56,6 +56,7 @@ def enforce_aims(
     intervals: Sequence[Interval] | None = None,
     *,
     before: Mapping[int, Decimal] | None = None,
+    goal_before: tuple[Decimal, Decimal | None] | None = None,
 ) -> bool:
     """Refuse (409) or, with ``ctx.confirm``, cascade allocations that exceed their interval aim
     and interval aims that exceed the goal aim (SPEC §3 "Exceeding the goal").
@@ -72,13 +73,24 @@ def enforce_aims(
         the rule before the write and keep their aims.
     :param before: each interval's aim before the write (by ``id(interval)``), so that aims the
         write set directly (an interval copy) are reported from their current value.
+    :param goal_before: the goal's aim and stretch aim before the write (a PATCH may have set
+        them already): the 409's "before" of the goal is what is stored, never the request's.
     :return: whether a (confirmed) cascade changed aims.
+
+    The 409's ``changes`` lists every stored value that the confirmed write would change, each
+    with its ``before`` (stored now) and ``after`` (once confirmed): interval aims, the goal
+    aim, the stretch aim. ``intervals_total`` and ``unassigned`` (goal aim − Σ interval aims)
+    are given before and after too. ``proposed_total`` is Σ interval aims after the cascade,
+    not the goal aim: the goal aim only rises, to ``proposed_aim``, when that sum exceeds it
+    (the cause of the page once showing "90,000 → 60,000" and then "becomes 90,000").
     """
     if goal.category == Category.ACTIVITIES:
         return False
     places_ = goal.places
     before = before or {}
+    aim_before, stretch_before = goal_before or (goal.aim, goal.stretch_aim)
     interval_changes: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
     proposed_aims = []
     scope = goal.intervals if intervals is None else intervals
     for interval in goal.intervals:
@@ -99,6 +111,16 @@ def enforce_aims(
             if allocated is not None:
                 change["allocated"] = _fmt(allocated, places_)
             interval_changes.append(change)
+            changes.append(
+                {
+                    "field": "aim",
+                    "interval_id": interval.id,
+                    "start_date": change["start_date"],
+                    "end_date": change["end_date"],
+                    "before": change["current_aim"],
+                    "after": change["proposed_aim"],
+                }
+            )
         proposed_aims.append(proposed)
     proposed_total = sum(proposed_aims, ZERO)
     goal_proposed = max(goal.aim, proposed_total)
@@ -111,11 +133,40 @@ def enforce_aims(
     stretch = goal.stretch_aim
     proposed_stretch = goal_proposed if stretch is not None and stretch < goal_proposed else stretch
     if not ctx.confirm:
+        for name, old, new in (
+            ("aim", aim_before, goal_proposed),
+            ("stretch_aim", stretch_before, proposed_stretch),
+        ):
+            if old != new:
+                changes.append(
+                    {
+                        "field": name,
+                        "interval_id": None,
+                        "start_date": goal.start_date.isoformat(),
+                        "end_date": goal.end_date.isoformat(),
+                        "before": None if old is None else _fmt(old, places_),
+                        "after": None if new is None else _fmt(new, places_),
+                    }
+                )
+        total_before = sum(
+            (before.get(id(interval), interval.aim) for interval in goal.intervals), ZERO
+        )
         extra: dict[str, Any] = {
+            # The aim the request leaves before any cascade (documented so since SPEC §6);
+            # ``changes`` has the stored one.
             "current_aim": _fmt(goal.aim, places_),
             "proposed_total": _fmt(proposed_total, places_),
             "proposed_aim": _fmt(goal_proposed, places_),
             "intervals": interval_changes,
+            "changes": changes,
+            "intervals_total": {
+                "before": _fmt(total_before, places_),
+                "after": _fmt(proposed_total, places_),
+            },
+            "unassigned": {
+                "before": _fmt(aim_before - total_before, places_),
+                "after": _fmt(goal_proposed - proposed_total, places_),
+            },
         }
         if stretch is not None:
             extra["current_stretch_aim"] = _fmt(stretch, places_)
@@ -134,34 +185,70 @@ def enforce_aims(
 
 
 def check_bounds(
-    goal: Goal, intervals: Sequence[Interval] | None = None, field_name: str | None = None
+    goal: Goal,
+    intervals: Sequence[Interval] | None = None,
+    field_name: str | None = None,
+    *,
+    entries: Mapping[str, str] | None = None,
 ) -> None:
     """Every derived amount fits its column (SPEC §6 "Bounded numbers"): a daily target times
     business days, a sum of allocations or a cascade beyond :data:`MAX_VALUE` is a 422 naming
     the input at fault (default: ``daily_target`` on per-business-day goals, else ``aim``),
     before anything is flushed (PostgreSQL would refuse the row with a 500; SQLite would
-    store it)."""
+    store it). Every value out of range is listed, not the first (SPEC §14).
+
+    :param entries: a bulk set of members' values: user id → the exact input path of that
+        member's entry (``allocations.0.daily_target``). A member's derived target is told at
+        its own entry; a total (an interval's or the goal's aim) at every entry of the request.
+    """
     field_name = field_name or ("daily_target" if _per_day(goal) else "aim")
+    entries = entries or {}
     scope = goal.intervals if intervals is None else intervals
-    values: list[tuple[str, Decimal | None]] = [
+    totals: list[tuple[str, Decimal | None]] = [
         ("the goal's aim", goal.aim),
         ("the goal's stretch aim", goal.stretch_aim),
     ]
+    members: list[tuple[str, Decimal | None, str | None]] = []
     for interval in scope:
-        values.append((f"the aim of {interval.start_date:%Y-%m}", interval.aim))
-        values.append((f"the daily target of {interval.start_date:%Y-%m}", interval.daily_target))
+        totals.append((f"the aim of {interval.start_date:%Y-%m}", interval.aim))
+        totals.append((f"the daily target of {interval.start_date:%Y-%m}", interval.daily_target))
         for allocation in interval.allocations:
-            values.append((f"the target of {allocation.user_id}", allocation.target))
-    for what, value in values:
-        if value is not None and abs(value) > MAX_VALUE:
-            raise ValidationFailed(
-                {
-                    field_name: [
-                        f"This would make {what} {_fmt(value, goal.places)}, above the maximum "
-                        f"{MAX_VALUE}."
-                    ]
-                }
+            members.append(
+                (
+                    f"the target of {allocation.user_id}",
+                    allocation.target,
+                    entries.get(allocation.user_id),
+                )
             )
+    errors: dict[str, Any] = {}
+    culprits: set[str] = set()
+
+    def tell(path: str, what: str, value: Decimal) -> None:
+        node = errors
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node.setdefault(leaf, []).append(
+            f"This would make {what} {_fmt(value, goal.places)}, above the maximum {MAX_VALUE}."
+        )
+
+    # A member's own value first: its entry is the culprit; a total is then told there (or,
+    # when no single entry is at fault, at every entry of the request, else at field_name).
+    for what, value, path in members:
+        if value is not None and abs(value) > MAX_VALUE and path is not None:
+            tell(path, what, value)
+            culprits.add(path)
+    everyone = sorted(culprits) or sorted(set(entries.values())) or [field_name]
+    for what, value, path in members:
+        if value is not None and abs(value) > MAX_VALUE and path is None:
+            for target in everyone:
+                tell(target, what, value)
+    for what, value in totals:
+        if value is not None and abs(value) > MAX_VALUE:
+            for target in everyone:
+                tell(target, what, value)
+    if errors:
+        raise ValidationFailed(errors)
 
 
 @contextmanager
@@ -172,6 +259,7 @@ def tracked_write(
     *,
     intervals: Sequence[Interval] | None = None,
     field_name: str | None = None,
+    entries: Mapping[str, str] | None = None,
 ) -> Iterator[None]:
     """Around a change of aims or targets: derive totals, check (or cascade) the exceed rule,
     check every derived amount fits its column, then record history — the change under
@@ -181,18 +269,20 @@ def tracked_write(
         the other intervals' allocations are not read at all.
     :param field_name: the input a 422 names when a derived amount is out of range (default:
         ``daily_target`` on per-business-day goals, else ``aim``).
+    :param entries: a bulk set's exact input paths per member (see :func:`check_bounds`).
     """
     scope = None if intervals is None else list(intervals)
     freeze_originals(goal.intervals if scope is None else scope, ctx.today)
     before = snapshot(goal, scope)
     aims_before = {id(interval): interval.aim for interval in goal.intervals}
+    goal_before = (goal.aim, goal.stretch_aim)
     yield
     apply_member_calendars(ctx, goal, scope)
     recompute_totals(goal, scope)
     freeze_originals(goal.intervals if scope is None else scope, ctx.today)  # new intervals
     changed = snapshot(goal, scope)
-    cascaded = enforce_aims(ctx, goal, scope, before=aims_before)
-    check_bounds(goal, scope, field_name)
+    cascaded = enforce_aims(ctx, goal, scope, before=aims_before, goal_before=goal_before)
+    check_bounds(goal, scope, field_name, entries=entries)
     update_allocations(ctx, goal.intervals if scope is None else scope, before)
     ctx.session.flush()
     record_changes(ctx, goal, before, operation, after=changed)
@@ -381,7 +471,11 @@ def set_allocations(
         raise ValidationFailed({"allocations": errors})
     _members_or_422(ctx, goal, interval, [e["user_id"] for e in entries], "allocations")
     by_user = {a.user_id: a for a in current_allocations(ctx, goal, interval, attach=True)}
-    with tracked_write(ctx, goal, "manual", intervals=[interval], field_name="allocations"):
+    paths = {
+        entry["user_id"]: f"allocations.{index}.{value_field}"
+        for index, entry in enumerate(entries)
+    }
+    with tracked_write(ctx, goal, "manual", intervals=[interval], entries=paths):
         for entry in entries:
             allocation = by_user[entry["user_id"]]
             if _per_day(goal):

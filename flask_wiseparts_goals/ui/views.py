@@ -75,8 +75,10 @@ def page_data(ctx: Context) -> dict[str, Any]:
     """What every page's script needs and the API does not give in one call.
 
     ``teams``: the organization's teams by name (``goals_entities``, or the caller's own team
-    ids without it), each with ``create`` (may the caller create a goal for it) and ``mine``;
-    ``create_org_wide``: may the caller create a goal without a team.
+    ids without it), each with ``create`` (may the caller create a goal for it), ``read`` (may
+    the caller read its goals: the dashboard offers only those) and ``mine``;
+    ``create_org_wide``: may the caller create a goal without a team. Pages show only the
+    controls the caller may use (SPEC §15).
     """
     identity = ctx.identity
     mine = set(identity.team_ids or ())
@@ -97,8 +99,19 @@ def page_data(ctx: Context) -> dict[str, Any]:
             ),
         )
 
+    def may_read(team_id: str) -> bool:
+        return ctx.allowed(
+            "read", AuthTarget(kind="team", organization_id=ctx.organization_id, team_id=team_id)
+        )
+
     team_list = [
-        {"id": team_id, "name": name, "mine": team_id in mine, "create": may_create(team_id)}
+        {
+            "id": team_id,
+            "name": name,
+            "mine": team_id in mine,
+            "create": may_create(team_id),
+            "read": may_read(team_id),
+        }
         for team_id, name in sorted(teams.items(), key=lambda item: item[1].casefold())
     ]
     org_wide = may_create(None)

@@ -89,20 +89,31 @@ export async function write(method, path, body, { ifMatch, query, metric, text, 
   return response;
 }
 
+/**
+ * The 409's own numbers, verbatim: every value in its ``changes`` (before → after), then the
+ * intervals' total and the unassigned rest before → after. Nothing is computed here.
+ */
 function conflictContent(data, metric) {
   const f = (v) => fmt(v, metric);
-  if (data.current_aim !== undefined) {
+  if (data.changes !== undefined) {
+    const goalAim = data.changes.find((c) => c.field === "aim" && c.interval_id === null);
+    const others = data.changes.filter((c) => c !== goalAim);
     const body = el("div", {},
-      el("p", {}, "The targets add up to more than the aim. Update the aim to match?"),
-      el("p", { class: "cascade", id: "exceed-summary" },
-        "Goal aim: ", el("strong", { "data-field": "current-aim" }, f(data.current_aim)),
-        " → ", el("strong", { "data-field": "proposed-total" }, f(data.proposed_total))));
-    if (data.proposed_aim && data.proposed_aim !== data.proposed_total) {
-      body.append(el("p", {}, `The goal aim becomes ${f(data.proposed_aim)}.`));
+      el("p", {}, "The targets add up to more than the aim. Update the aims as listed?"),
+      goalAim
+        ? el("p", { class: "cascade", id: "exceed-summary" },
+          "Goal aim: ", el("strong", { "data-field": "current-aim" }, f(goalAim.before)),
+          " → ", el("strong", { "data-field": "proposed-aim" }, f(goalAim.after)))
+        : el("p", { class: "cascade", id: "exceed-summary" },
+          "Goal aim: ", el("strong", { "data-field": "current-aim" }, f(data.current_aim)), " (unchanged)"));
+    if (others.length) {
+      body.append(el("ul", { id: "exceed-changes" }, ...others.map((c) => el("li", {},
+        `${c.interval_id === null ? "Stretch aim" : intervalLabel(c.start_date, c.end_date)}: ${f(c.before)} → ${f(c.after)}`))));
     }
-    if ((data.intervals || []).length) {
-      body.append(el("ul", {}, ...data.intervals.map((i) => el("li", {},
-        `${intervalLabel(i.start_date, i.end_date)}: ${f(i.current_aim)} → ${f(i.proposed_aim)}`))));
+    if (data.intervals_total) {
+      body.append(el("p", { id: "exceed-totals" },
+        `Intervals together: ${f(data.intervals_total.before)} → ${f(data.intervals_total.after)}; ` +
+        `not in any interval: ${f(data.unassigned.before)} → ${f(data.unassigned.after)}.`));
     }
     return { title: "This exceeds the aim", body, ok: "Update the aim" };
   }
@@ -211,6 +222,32 @@ export function roundWhole(value) {
   return units === 0n ? "0" : `${negative ? "-" : ""}${units}`;
 }
 
+/**
+ * The exact sum of decimal strings with at most ``places`` decimals (BigInt, never a float):
+ * "a" + "b" as a decimal string, or null when a value is not a plain decimal. Blank values
+ * count as nothing. For display sums only (the grid's totals row); rules are the API's.
+ */
+export function sumDecimals(values, places, { minus = [] } = {}) {
+  const scale = 10n ** BigInt(places);
+  let total = 0n;
+  const add = (raw, sign) => {
+    const text = String(raw ?? "").trim();
+    if (text === "") return true;
+    const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+    if (!match || (match[3] || "").length > places) return false;
+    const fraction = ((match[3] || "") + "0".repeat(places)).slice(0, places);
+    const units = BigInt(match[2]) * scale + (places ? BigInt(fraction) : 0n);
+    total += (match[1] ? -units : units) * sign;
+    return true;
+  };
+  for (const value of values) if (!add(value, 1n)) return null;
+  for (const value of minus) if (!add(value, -1n)) return null;
+  const negative = total < 0n;
+  const size = negative ? -total : total;
+  const digits = places ? `${size / scale}.${(size % scale).toString().padStart(places, "0")}` : `${size}`;
+  return `${negative ? "-" : ""}${digits}`;
+}
+
 /** Whether a metric's figures are whole numbers (count, quantity). */
 export function isWhole(metric) {
   return WHOLE.has(metric);
@@ -246,19 +283,19 @@ export function percent(value) {
 export const CATEGORY = { sales: "Sales", orders: "Orders", activities: "Activities" };
 export const METRIC = { net: "Net sales", gross: "Gross sales", quantity: "Quantity", margin: "Margin", count: "Count" };
 export const RECURRENCE = { monthly: "Monthly", quarterly: "Quarterly", semester: "Every semester", yearly: "Yearly" };
-const STATUS = { achieved: "Achieved", on_track: "On track", behind: "Behind", at_risk: "At risk" };
+export const STATUS = {
+  no_target: "No target", achieved: "Achieved", missed: "Ended, not achieved", not_started: "Not started",
+  on_track: "On track", behind: "Behind", at_risk: "At risk",
+};
 
 /**
- * The status a person reads. A period that has not started is "Not started" (never "On track
- * 0 %"), a target of 0 is "No target" (never "Achieved"), a period without actuals "No data".
+ * The words for the API's status (SPEC §14: the status is the API's alone). Nothing is derived
+ * here: the code is looked up; a null status (a target but no actual measured) reads "No data".
  */
 export function statusOf(figures) {
-  if (figures.target === null || figures.target === undefined || Number(figures.target) === 0) return { key: "none", label: "No target" };
-  if (figures.business_days_elapsed === 0) return { key: "not_started", label: "Not started" };
-  if (figures.actual === null || figures.actual === undefined) return { key: "none", label: "No data" };
-  const label = STATUS[figures.status] || "—";
-  if (figures.business_days_remaining === 0) return { key: figures.status, label: figures.status === "achieved" ? "Achieved" : "Ended, not achieved" };
-  return { key: figures.status || "none", label };
+  const code = figures.status;
+  if (code === null || code === undefined) return { key: "none", label: "No data" };
+  return { key: code, label: STATUS[code] || humanize(code) };
 }
 
 export function humanize(id) {

@@ -46,7 +46,7 @@ export function figureList(figures, metric, { expected = false } = {}) {
     item("Actual", "actual", started ? fmt(figures.actual, metric) : "—"),
     expected ? item("Expected to date", "expected", started ? fmt(figures.expected, metric) : "—") : null,
     item("Forecast", "forecast", started ? fmt(figures.forecast, metric) : "—"),
-    item("Achievement", "achievement", started && status.key !== "none" ? percent(figures.achievement_percent) : "—"),
+    item("Achievement", "achievement", started ? percent(figures.achievement_percent) : "—"),
     item("Status", "status", status.label),
   );
 }

@@ -4,8 +4,8 @@
 // and breakdown. A rejected value stays in its cell with the error next to it.
 import {
   API, ApiError, CATEGORY, METRIC, RECURRENCE, UI, call, clearError, clearFieldErrors, confirmDialog, el, fmt,
-  fmtDate, fmtNumber, get, humanize, inputValue, intervalLabel, loadNames, markField, nameOf, percent, rangeLabel,
-  describeBy, showError, statusOf, teamName, write, fieldErrors,
+  fmtDate, fmtNumber, get, humanize, inputValue, intervalLabel, isWhole, loadNames, markField, nameOf, percent, rangeLabel,
+  describeBy, showError, statusOf, sumDecimals, teamName, write, fieldErrors,
 } from "./api.js";
 import { figureList, intervalChart, paceChart, progressBar } from "./charts.js";
 
@@ -136,7 +136,67 @@ function renderGrid() {
     split() && money ? el("th", { scope: "col", class: "num" }, "Unallocated") : null,
     el("th", { scope: "col", class: "num" }, "Actual"),
   );
-  $("interval-grid").replaceChildren(el("thead", {}, head), el("tbody", {}, ...state.intervals.map((i) => intervalRow(i, people))));
+  const grid = $("interval-grid");
+  grid.replaceChildren(el("thead", {}, head), el("tbody", {}, ...state.intervals.map((i) => intervalRow(i, people))),
+    el("tfoot", {}, ...totalsRows(people)));
+  grid.oninput = () => updateTotals(people);  // one handler, replaced on every render
+  updateTotals(people);
+}
+
+// -- the totals row ------------------------------------------------------------------------------
+// Display, not a rule: each total is a plain sum of the cells as they are typed (exact, on the
+// decimal strings), and "not in any interval" is the goal aim minus the aims' total, which is
+// what the API reports as the goal's ``unassigned`` once saved. Whether a total may exceed the
+// aim is decided by the API alone, on save (its 409 lists what would change).
+
+function totalsRows(people) {
+  const money = !isActivity();
+  const cell = (id) => el("td", { class: "num", "data-testid": id });
+  const rows = [el("tr", { "data-testid": "totals-row" },
+    el("th", { scope: "row" }, "Total"),
+    cell("total-aim"),
+    ...people.map((userId) => el("td", { class: "num", "data-testid": "total-member", "data-user-id": userId })),
+    split() && money ? cell("total-unallocated") : null,
+    cell("total-actual"))];
+  if (money) {
+    rows.push(el("tr", { "data-testid": "unassigned-row" },
+      el("th", { scope: "row" }, "Not in any interval"),
+      el("td", { class: "num", "data-testid": "unassigned" }),
+      el("td", { colspan: String(people.length + (split() ? 2 : 1)), class: "muted" }, `of the goal aim ${f(state.goal.aim)}`)));
+  }
+  return rows;
+}
+
+/** The cell's value as typed, else the stored value (read-only cells). */
+function typed(input, stored) {
+  return input ? input.value : stored;
+}
+
+function updateTotals(people) {
+  const grid = $("interval-grid");
+  const places = isWhole(metric()) ? 0 : 2;
+  const show = (id, value) => { const td = grid.querySelector(`[data-testid="${id}"]`); if (td) td.textContent = value === null ? "—" : f(value); };
+  const own = state.intervals.map((i) => {
+    const input = row(i)?.querySelector('input[data-field="aim"]');
+    return typed(input, i.aim);
+  });
+  const aims = sumDecimals(own, places);
+  show("total-aim", aims);
+  const memberTotals = people.map((userId) => {
+    const values = state.intervals.map((i) => {
+      const input = grid.querySelector(`input[data-user-id="${userId}"][id="cell-${i.id}-${userId}"]`);
+      const stored = state.allocations.get(i.id)?.list.find((a) => a.user_id === userId);
+      return typed(input, stored ? stored[valueField()] : "");
+    });
+    // A sum of daily targets means nothing: per-day members show no total.
+    return perDay() ? null : sumDecimals(values, places);
+  });
+  grid.querySelectorAll('[data-testid="total-member"]').forEach((td, k) => { td.textContent = memberTotals[k] === null ? "—" : f(memberTotals[k]); });
+  if (split() && !isActivity()) {
+    show("total-unallocated", aims === null || memberTotals.includes(null) ? null : sumDecimals([aims], places, { minus: memberTotals }));
+  }
+  show("total-actual", state.progress?.period?.actual ?? null);
+  if (!isActivity()) show("unassigned", aims === null ? null : sumDecimals([state.goal.aim], places, { minus: [aims] }));
 }
 
 function ownValueHeading() {
@@ -441,14 +501,14 @@ function renderLeaderboard() {
       ...["Rank", "Member", "Target", "Actual", "Forecast", "Achievement", "Status"].map((h, i) =>
         el("th", { scope: "col", class: i > 1 && i < 6 ? "num" : null }, h)))),
     el("tbody", {}, ...members.map((m) => {
-      const shown = started ? statusOf(m) : { key: "not_started", label: "Not started" };
+      const shown = statusOf(m);
       return el("tr", { "data-user-id": m.user_id },
         el("td", {}, m.rank === null ? "—" : String(m.rank)),
         el("th", { scope: "row" }, userName(m.user_id), m.counted ? null : el("small", {}, " (left the team)")),
         cell(f(m.target)),
         cell(started ? f(m.actual) : "—"),
         cell(started ? f(m.forecast) : "—"),
-        cell(started && shown.key !== "none" ? percent(m.achievement_percent) : "—"),
+        cell(started ? percent(m.achievement_percent) : "—"),
         el("td", {}, el("span", { class: `badge status-${shown.key}` }, shown.label)));
     }))));
 }

@@ -1,7 +1,23 @@
-"""Test fixtures: a minimal host app per test, a fake host plugin, a fresh database per test.
+"""Test fixtures: one host app per configuration per session, a fake host plugin registered
+per test, the data reset per test.
+
+How the suite stays fast without sharing state between tests:
+
+- **One app per configuration** (:func:`shared_app`): building an app costs ~30 ms (apispec
+  writes the OpenAPI document), so the ``app`` fixture reuses one per session (per xdist worker)
+  and swaps in the test's own ``host`` plugin (:func:`use_host`). ``app.config`` is restored
+  after each test. Tests that need another configuration still call :func:`make_app`.
+- **The data reset per test** (:func:`reset_data`): every ``goals_*`` and ``host_*`` table is
+  emptied (and PostgreSQL's sequences restarted) before each test, so a test starts on empty
+  tables with ids from 1, exactly as on a fresh schema. DDL on the shared engine (a migration
+  test dropping tables) marks the schema for a rebuild before the next test.
+- **World fixtures built once per module** (:func:`once_per_module`): an expensive world built
+  over HTTP is built by the first test that asks for it; its rows (and the host's state) are
+  snapshotted and restored, not rebuilt, for the module's next tests.
 
 Set ``GOALS_TEST_DATABASE_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1/test``) to run
-the whole suite on PostgreSQL; without it every test runs on in-memory SQLite.
+the database-dependent tests on PostgreSQL; without it every test runs on in-memory SQLite.
+Random order (``-p randomly``) proves that no test depends on another's leftovers.
 """
 
 from __future__ import annotations
@@ -93,9 +109,19 @@ class FakeHost:
     # answered from memory hid autoflush errors).
 
     def install(self, app: Flask) -> None:
-        """Create the host tables on ``app``'s database and keep them in step with the fields."""
-        self.reset_tables(app)
-        app.before_request(self.sync)
+        """Create the host tables on ``app``'s database and keep them in step with the fields.
+
+        On a :func:`shared_app` the tables already exist (emptied by :func:`reset_data`) and the
+        app syncs whichever host was installed last before each request."""
+        shared: SharedApp | None = app.extensions.get(SHARED_APP_KEY)
+        if shared is None:
+            self.reset_tables(app)
+            app.before_request(self.sync)
+            return
+        shared.host = self
+        self.installed = True
+        self._synced = None
+        self.sync()
 
     def reset_tables(self, app: Flask) -> None:
         """Empty host tables, filled again from the fields (inside an app context)."""
@@ -416,8 +442,8 @@ class HostBase(DeclarativeBase):
     pass
 
 
-def make_app(host: FakeHost | None, **config: Any) -> Flask:
-    app = Flask("test_host")
+def make_app(host: FakeHost | None, *, import_name: str = "test_host", **config: Any) -> Flask:
+    app = Flask(import_name)
     app.config.update(
         {
             "TESTING": True,
@@ -437,6 +463,135 @@ def _reset(app: Flask) -> None:
         engine = app.extensions["sqlalchemy"].engine
         GoalsBase.metadata.drop_all(engine)
         GoalsBase.metadata.create_all(engine)
+
+
+# --------------------------------------------------------------------------------------------
+# One app per configuration per session, its data reset per test
+# --------------------------------------------------------------------------------------------
+
+SHARED_APP_KEY = "goals_tests_shared_app"
+#: Every table a test of the shared app starts with (empty): the goals_* tables, then the fake
+#: host's. Read from the metadata at each reset, so a new model is included without a change.
+_METADATAS = (GoalsBase.metadata, HOST_METADATA)
+_DDL = ("CREATE", "DROP", "ALTER")
+
+
+@dataclass
+class SharedApp:
+    """What :func:`shared_app` keeps per app in ``app.extensions``."""
+
+    #: The host installed last (:meth:`FakeHost.install`): the one synced before each request.
+    host: FakeHost | None = None
+    #: Set by any DDL on the app's engine: the next :func:`reset_data` rebuilds the schema.
+    schema_changed: bool = True
+    #: PostgreSQL: the sequences of the tables (restarted at each reset).
+    sequences: list[str] | None = None
+
+
+_SHARED_APPS: dict[tuple[tuple[str, Any], ...], Flask] = {}
+
+
+def shared_app(**config: Any) -> Flask:
+    """The session's app for ``config`` (one per configuration; make one with :func:`make_app`
+    when a test needs it to itself). No host plugin: the ``app`` fixture registers the test's."""
+    key = tuple(sorted(config.items()))
+    app = _SHARED_APPS.get(key)
+    if app is None:
+        # A name of its own: the scheduler finds an app by name, the last one made wins, and a
+        # test's own make_app() must not take the shared app's place (nor the reverse).
+        app = make_app(None, import_name=f"test_host_shared_{len(_SHARED_APPS)}", **config)
+        shared = SharedApp()
+        app.extensions[SHARED_APP_KEY] = shared
+
+        @app.before_request
+        def sync_host() -> None:
+            if shared.host is not None and shared.host.installed:
+                shared.host.sync()
+
+        with app.app_context():
+            engine = app.extensions["sqlalchemy"].engine
+
+        @sa.event.listens_for(engine, "before_cursor_execute")
+        def watch_ddl(conn, cursor, statement, parameters, context, executemany) -> None:
+            if statement.lstrip()[:6].upper().startswith(_DDL):
+                shared.schema_changed = True
+
+        _SHARED_APPS[key] = app
+    return app
+
+
+def _tables() -> list[sa.Table]:
+    return [table for metadata in _METADATAS for table in metadata.sorted_tables]
+
+
+def _rebuild_schema(engine: sa.Engine) -> None:
+    for metadata in _METADATAS:
+        metadata.drop_all(engine)
+    for metadata in _METADATAS:
+        metadata.create_all(engine)
+
+
+def reset_data(app: Flask) -> None:
+    """Empty every goals_* and host_* table of a shared app (inside its app context), ids from 1
+    again: what a test saw with a fresh schema, at a fraction of the cost. The schema itself is
+    rebuilt when DDL ran on the engine since the last reset (or the reset fails)."""
+    shared: SharedApp = app.extensions[SHARED_APP_KEY]
+    db = app.extensions["sqlalchemy"]
+    db.session.remove()
+    engine = db.engine
+    if not shared.schema_changed:
+        try:
+            _delete_rows(engine, shared)
+        except sa.exc.DBAPIError:  # a table gone behind the engine's back (another engine)
+            shared.schema_changed = True
+    if shared.schema_changed:
+        _rebuild_schema(engine)
+        shared.sequences = None
+        shared.schema_changed = False
+        _delete_rows(engine, shared)  # PostgreSQL: also finds the new sequences
+
+
+def _delete_rows(engine: sa.Engine, shared: SharedApp) -> None:
+    tables = list(reversed(_tables()))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            if shared.sequences is None:
+                shared.sequences = list(
+                    connection.execute(
+                        sa.text(
+                            "SELECT quote_ident(c.relname) FROM pg_class c"
+                            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                            " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+                        )
+                    ).scalars()
+                )
+            # One round trip: DELETE is much cheaper than TRUNCATE on small tables.
+            script = [
+                f"DELETE FROM {connection.dialect.identifier_preparer.format_table(t)}"
+                for t in tables
+            ]
+            if shared.sequences:
+                restart = ", ".join(f"setval('{name}', 1, false)" for name in shared.sequences)
+                script.append(f"SELECT {restart}")
+            connection.exec_driver_sql("; ".join(script))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+def use_host(app: Flask, host: FakeHost | None) -> None:
+    """Make ``host`` the shared app's only host plugin (any plugin a test registered is gone)."""
+    from flask_wiseparts_goals.plugins import DefaultPlugin, _plugin_name
+
+    pm = Goals.state(app).plugin_manager
+    for _, plugin in pm.list_name_plugin():
+        if plugin is not None and not isinstance(plugin, DefaultPlugin):
+            pm.unregister(plugin)
+    pm.given.clear()
+    if host is not None:
+        pm.register(host, name=_plugin_name(pm, host))
+        pm.given.append(host)
+        pm.check_pending()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -460,15 +615,137 @@ def host() -> FakeHost:
     return FakeHost()
 
 
+@dataclass
+class _Current:
+    """The shared app and host of the running test (for :func:`once_per_module`)."""
+
+    app: Flask | None = None
+    host: FakeHost | None = None
+
+
+_CURRENT = _Current()
+
+
 @pytest.fixture
 def app(host: FakeHost) -> Iterator[Flask]:
-    app = make_app(host)
-    _reset(app)
-    with app.app_context():
-        host.install(app)
-        yield app
-        app.extensions["sqlalchemy"].session.remove()
-        app.extensions["sqlalchemy"].engine.dispose()
+    """The session's app with this test's ``host`` installed, on emptied tables."""
+    app = shared_app()
+    config = app.config.copy()
+    try:
+        with app.app_context():
+            reset_data(app)
+            use_host(app, host)
+            host.install(app)
+            _CURRENT.app, _CURRENT.host = app, host
+            yield app
+            app.extensions["sqlalchemy"].session.remove()
+    finally:
+        _CURRENT.app = _CURRENT.host = None
+        app.extensions[SHARED_APP_KEY].host = None
+        use_host(app, None)
+        app.config.clear()
+        app.config.update(config)
+
+
+# --------------------------------------------------------------------------------------------
+# World fixtures built once per module
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Built:
+    host_type: type
+    host_before: dict[str, Any]
+    host_after: dict[str, Any]
+    rows: dict[str, list[dict[str, Any]]]
+    sequences: dict[str, tuple[int, bool]]
+    value: Any
+
+
+def once_per_module(build: Any) -> Any:
+    """Decorate a function-scoped world fixture (under ``@pytest.fixture``) that builds data on
+    the shared ``app``: the module's first test builds it (over HTTP, as written); its rows,
+    sequences and the host's state are kept, and each later test of the module gets them
+    restored into emptied tables, with a deep copy of the fixture's value.
+
+    A test still gets a world nobody else has touched: only the building is shared. The copy is
+    taken only when the test's host starts out equal to the one the world was built with (same
+    type, same fields); otherwise the world is built again."""
+    import functools
+
+    built: dict[str, _Built] = {}
+
+    @functools.wraps(build)
+    def fixture(*args: Any, **kwargs: Any) -> Any:
+        app, host = _CURRENT.app, _CURRENT.host
+        if app is None or host is None:
+            raise RuntimeError(f"{build.__name__} needs the shared `app` fixture")
+        module = build.__module__
+        db = app.extensions["sqlalchemy"]
+        known = built.get(module)
+        if (
+            known is not None
+            and known.host_type is type(host)
+            and vars(host) == known.host_before
+            and app is _SHARED_APPS.get(())
+        ):
+            _restore(db, known)
+            vars(host).update(copy.deepcopy(known.host_after))
+            return copy.deepcopy(known.value)
+        before = copy.deepcopy(vars(host))
+        value = build(*args, **kwargs)
+        built[module] = _Built(
+            type(host),
+            before,
+            copy.deepcopy(vars(host)),
+            _dump(db),
+            _sequences(db),
+            copy.deepcopy(value),
+        )
+        return value
+
+    return fixture
+
+
+def _dump(db: SQLAlchemy) -> dict[str, list[dict[str, Any]]]:
+    return {
+        table.name: [
+            dict(row._mapping)
+            for row in db.session.execute(sa.select(table).order_by(*table.primary_key.columns))
+        ]
+        for table in _tables()
+    }
+
+
+def _sequences(db: SQLAlchemy) -> dict[str, tuple[int, bool]]:
+    if db.engine.dialect.name != "postgresql":
+        return {}  # SQLite (no AUTOINCREMENT): the next id is max(id) + 1 either way
+    shared: SharedApp = current_app.extensions[SHARED_APP_KEY]
+    return {
+        name: tuple(db.session.execute(sa.text(f"SELECT last_value, is_called FROM {name}")).one())
+        for name in shared.sequences or ()
+    }
+
+
+def _restore(db: SQLAlchemy, built: _Built) -> None:
+    session = db.session
+    for table in reversed(_tables()):  # the host's tables were just filled from its fields
+        session.execute(table.delete())
+    for table in _tables():
+        rows = built.rows[table.name]
+        if rows:
+            session.execute(sa.insert(table), rows)
+    if built.sequences:
+        session.execute(
+            sa.text(
+                "SELECT "
+                + ", ".join(
+                    f"setval('{name}', {value}, {'true' if called else 'false'})"
+                    for name, (value, called) in built.sequences.items()
+                )
+            )
+        )
+    session.commit()
 
 
 @pytest.fixture

@@ -14,6 +14,9 @@ How the suite stays fast without sharing state between tests:
 - **World fixtures built once per module** (:func:`once_per_module`): an expensive world built
   over HTTP is built by the first test that asks for it; its rows (and the host's state) are
   snapshotted and restored, not rebuilt, for the module's next tests.
+- **Database-independent modules run once** (:data:`DB_INDEPENDENT`): the browser, domain,
+  docs, packaging... modules do not read ``GOALS_TEST_DATABASE_URL``; the PostgreSQL pass
+  deselects them (``pytest_collection_modifyitems``), the SQLite pass runs them.
 
 Set ``GOALS_TEST_DATABASE_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1/test``) to run
 the database-dependent tests on PostgreSQL; without it every test runs on in-memory SQLite.
@@ -45,6 +48,34 @@ settings.register_profile("goals", deadline=None)
 settings.load_profile("goals")
 
 DATABASE_URL = os.environ.get("GOALS_TEST_DATABASE_URL")
+
+#: Modules whose tests never use the suite's database (``GOALS_TEST_DATABASE_URL``): pure
+#: domain code, the docs and the packaging, the browser tests (the example app on its own SQLite
+#: file), hosts in subprocesses on SQLite files. Their tests are marked ``dbless``; the
+#: PostgreSQL pass deselects them (the SQLite pass runs them). A test of these modules that does
+#: use the suite's database is listed in :data:`DB_DEPENDENT`, or marked ``postgres``, or uses
+#: the ``app`` fixture.
+DB_INDEPENDENT_MODULES = frozenset(
+    {
+        "test_browser.py",
+        "test_coaching_notification.py",
+        "test_coexistence.py",
+        "test_docs.py",
+        "test_domain_distribution.py",
+        "test_domain_periods.py",
+        "test_domain_rules.py",
+        "test_figures_display.py",
+        "test_packaging.py",
+        "test_tracking_figures.py",
+    }
+)
+#: Tests of those modules that run on the suite's database (``make_app`` without a URI).
+DB_DEPENDENT = frozenset(
+    {
+        "test_coexistence.py::test_host_error_handlers_stay_out_of_the_goals_prefix",
+        "test_docs.py::test_http_examples_replay",
+    }
+)
 
 ORG = "org-1"
 OTHER_ORG = "org-2"
@@ -592,6 +623,39 @@ def use_host(app: Flask, host: FakeHost | None) -> None:
         pm.register(host, name=_plugin_name(pm, host))
         pm.given.append(host)
         pm.check_pending()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "dbless: does not use the suite's database (runs in the SQLite pass only)"
+    )
+
+
+def _uses_the_database(item: pytest.Item) -> bool:
+    path = item.nodeid.split("::")[0].rsplit("/", 1)[-1]
+    name = item.nodeid.split("::")[1].split("[")[0] if "::" in item.nodeid else ""
+    if item.get_closest_marker("dbless") is not None:
+        return False
+    return (
+        path not in DB_INDEPENDENT_MODULES
+        or f"{path}::{name}" in DB_DEPENDENT
+        or item.get_closest_marker("postgres") is not None
+        or "app" in getattr(item, "fixturenames", ())
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests that do not use the suite's database ``dbless``; on PostgreSQL, deselect
+    them: they ran, unchanged, in the SQLite pass."""
+    independent = []
+    for item in items:
+        if not _uses_the_database(item):
+            item.add_marker(pytest.mark.dbless)
+            independent.append(item)
+    if DATABASE_URL and independent:
+        config.hook.pytest_deselected(items=independent)
+        chosen = set(map(id, independent))
+        items[:] = [item for item in items if id(item) not in chosen]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -47,7 +48,36 @@ from flask_wiseparts_goals.models import Base as GoalsBase
 settings.register_profile("goals", deadline=None)
 settings.load_profile("goals")
 
-DATABASE_URL = os.environ.get("GOALS_TEST_DATABASE_URL")
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """Under pytest-xdist, each worker gets a PostgreSQL database of its own (``<name>_gw0``,
+    created on first use and kept), exported in ``GOALS_TEST_DATABASE_URL`` so that modules and
+    subprocesses reading the variable use it too. SQLite in memory is per process anyway."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = sa.make_url(url)
+    name = f"{base.database}_{worker}"
+    server = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            exists = connection.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if exists is None:
+                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        server.dispose()
+    url = base.set(database=name).render_as_string(hide_password=False)
+    os.environ["GOALS_TEST_DATABASE_URL"] = url
+    return url
+
+
+DATABASE_URL = _database_of_this_worker(os.environ.get("GOALS_TEST_DATABASE_URL"))
+
+#: When this run started (on the xdist controller, handed to the workers): files that an earlier
+#: run left (the browser tests' screenshots) are older.
+RUN_STARTED = time.time()
 
 #: Modules whose tests never use the suite's database (``GOALS_TEST_DATABASE_URL``): pure
 #: domain code, the docs and the packaging, the browser tests (the example app on its own SQLite
@@ -629,6 +659,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "dbless: does not use the suite's database (runs in the SQLite pass only)"
     )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist, on the controller: tell each worker when the run started."""
+    node.workerinput["goals_run_started"] = RUN_STARTED
+
+
+@pytest.fixture(scope="session")
+def run_started(request: pytest.FixtureRequest) -> float:
+    """When this run started, the same in every xdist worker (files older than this are an
+    earlier run's)."""
+    started: float = getattr(request.config, "workerinput", {}).get(
+        "goals_run_started", RUN_STARTED
+    )
+    return started
 
 
 def _uses_the_database(item: pytest.Item) -> bool:

@@ -95,10 +95,14 @@ def base_url(demo_database: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def browser(run_started: float) -> Iterator[Browser]:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for stale in SCREENSHOTS.glob("*.png"):  # the folder shows this run only
-        stale.unlink()
+    for stale in SCREENSHOTS.glob("*.png"):  # the folder shows this run only (of any worker)
+        try:
+            if stale.stat().st_mtime < run_started:
+                stale.unlink(missing_ok=True)
+        except FileNotFoundError:  # another xdist worker's cleanup was first
+            pass
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

@@ -57,6 +57,8 @@ def _database_of_this_worker(url: str | None) -> str | None:
     if not url or not worker:
         return url
     base = sa.make_url(url)
+    if (base.database or "").endswith(f"_{worker}"):
+        return url  # already this worker's (a process a test spawned imports conftest again)
     name = f"{base.database}_{worker}"
     server = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:

@@ -14,13 +14,18 @@ How the suite stays fast without sharing state between tests:
 - **World fixtures built once per module** (:func:`once_per_module`): an expensive world built
   over HTTP is built by the first test that asks for it; its rows (and the host's state) are
   snapshotted and restored, not rebuilt, for the module's next tests.
-- **Database-independent modules run once** (:data:`DB_INDEPENDENT`): the browser, domain,
-  docs, packaging... modules do not read ``GOALS_TEST_DATABASE_URL``; the PostgreSQL pass
-  deselects them (``pytest_collection_modifyitems``), the SQLite pass runs them.
+- **Database-independent tests run once** (:data:`DB_INDEPENDENT_MODULES`, minus
+  :data:`DB_DEPENDENT`): the browser, domain, docs, packaging... tests do not use
+  ``GOALS_TEST_DATABASE_URL``; they are marked ``dbless`` and the PostgreSQL pass deselects them
+  (``pytest_collection_modifyitems``), the SQLite pass runs them. A new module runs on both
+  databases until it is listed.
+- **Both cores** (``make test``: pytest-xdist, ``--dist worksteal``): the fixtures above are per
+  worker process; on PostgreSQL each worker uses a database of its own (``<name>_gw0``...).
 
 Set ``GOALS_TEST_DATABASE_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1/test``) to run
 the database-dependent tests on PostgreSQL; without it every test runs on in-memory SQLite.
-Random order (``-p randomly``) proves that no test depends on another's leftovers.
+The order is fixed by default (``-p no:randomly`` in addopts); ``-p randomly`` runs the suite in
+random order, which proves that no test depends on another's leftovers.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB ?= sqlite:///$(CURDIR)/instance/demo.db
 PORT ?= 5000
+# pytest-xdist workers for `make test` (auto: one per core; 0: none, in this process).
+TEST_WORKERS ?= auto
 
 .PHONY: venv demo test lint typecheck docs bench clean
 
@@ -23,7 +25,7 @@ demo: $(STAMP)
 	EXAMPLE_DATABASE_URL=$(DEMO_DB) $(BIN)/flask --app example_app run --port $(PORT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check flask_wiseparts_goals example_app tests bench scripts

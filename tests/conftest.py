@@ -1,13 +1,38 @@
-"""Test fixtures: a minimal host app per test, a fake host plugin, a fresh database per test.
+"""Test fixtures: one host app per configuration per session, a fake host plugin registered
+per test, the data reset per test.
+
+How the suite stays fast without sharing state between tests:
+
+- **One app per configuration** (:func:`shared_app`): building an app costs ~30 ms (apispec
+  writes the OpenAPI document), so the ``app`` fixture reuses one per session (per xdist worker)
+  and swaps in the test's own ``host`` plugin (:func:`use_host`). ``app.config`` is restored
+  after each test. Tests that need another configuration still call :func:`make_app`.
+- **The data reset per test** (:func:`reset_data`): every ``goals_*`` and ``host_*`` table is
+  emptied (and PostgreSQL's sequences restarted) before each test, so a test starts on empty
+  tables with ids from 1, exactly as on a fresh schema. DDL on the shared engine (a migration
+  test dropping tables) marks the schema for a rebuild before the next test.
+- **World fixtures built once per module** (:func:`once_per_module`): an expensive world built
+  over HTTP is built by the first test that asks for it; its rows (and the host's state) are
+  snapshotted and restored, not rebuilt, for the module's next tests.
+- **Database-independent tests run once** (:data:`DB_INDEPENDENT_MODULES`, minus
+  :data:`DB_DEPENDENT`): the browser, domain, docs, packaging... tests do not use
+  ``GOALS_TEST_DATABASE_URL``; they are marked ``dbless`` and the PostgreSQL pass deselects them
+  (``pytest_collection_modifyitems``), the SQLite pass runs them. A new module runs on both
+  databases until it is listed.
+- **Both cores** (``make test``: pytest-xdist, ``--dist worksteal``): the fixtures above are per
+  worker process; on PostgreSQL each worker uses a database of its own (``<name>_gw0``...).
 
 Set ``GOALS_TEST_DATABASE_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1/test``) to run
-the whole suite on PostgreSQL; without it every test runs on in-memory SQLite.
+the database-dependent tests on PostgreSQL; without it every test runs on in-memory SQLite.
+The order is fixed by default (``-p no:randomly`` in addopts); ``-p randomly`` runs the suite in
+random order, which proves that no test depends on another's leftovers.
 """
 
 from __future__ import annotations
 
 import copy
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,7 +53,66 @@ from flask_wiseparts_goals.models import Base as GoalsBase
 settings.register_profile("goals", deadline=None)
 settings.load_profile("goals")
 
-DATABASE_URL = os.environ.get("GOALS_TEST_DATABASE_URL")
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """Under pytest-xdist, each worker gets a PostgreSQL database of its own (``<name>_gw0``,
+    created on first use and kept), exported in ``GOALS_TEST_DATABASE_URL`` so that modules and
+    subprocesses reading the variable use it too. SQLite in memory is per process anyway."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = sa.make_url(url)
+    if (base.database or "").endswith(f"_{worker}"):
+        return url  # already this worker's (a process a test spawned imports conftest again)
+    name = f"{base.database}_{worker}"
+    server = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            exists = connection.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if exists is None:
+                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        server.dispose()
+    url = base.set(database=name).render_as_string(hide_password=False)
+    os.environ["GOALS_TEST_DATABASE_URL"] = url
+    return url
+
+
+DATABASE_URL = _database_of_this_worker(os.environ.get("GOALS_TEST_DATABASE_URL"))
+
+#: When this run started (on the xdist controller, handed to the workers): files that an earlier
+#: run left (the browser tests' screenshots) are older.
+RUN_STARTED = time.time()
+
+#: Modules whose tests never use the suite's database (``GOALS_TEST_DATABASE_URL``): pure
+#: domain code, the docs and the packaging, the browser tests (the example app on its own SQLite
+#: file), hosts in subprocesses on SQLite files. Their tests are marked ``dbless``; the
+#: PostgreSQL pass deselects them (the SQLite pass runs them). A test of these modules that does
+#: use the suite's database is listed in :data:`DB_DEPENDENT`, or marked ``postgres``, or uses
+#: the ``app`` fixture.
+DB_INDEPENDENT_MODULES = frozenset(
+    {
+        "test_browser.py",
+        "test_coaching_notification.py",
+        "test_coexistence.py",
+        "test_docs.py",
+        "test_domain_distribution.py",
+        "test_domain_periods.py",
+        "test_domain_rules.py",
+        "test_figures_display.py",
+        "test_packaging.py",
+        "test_tracking_figures.py",
+    }
+)
+#: Tests of those modules that run on the suite's database (``make_app`` without a URI).
+DB_DEPENDENT = frozenset(
+    {
+        "test_coexistence.py::test_host_error_handlers_stay_out_of_the_goals_prefix",
+        "test_docs.py::test_http_examples_replay",
+    }
+)
 
 ORG = "org-1"
 OTHER_ORG = "org-2"
@@ -93,9 +177,19 @@ class FakeHost:
     # answered from memory hid autoflush errors).
 
     def install(self, app: Flask) -> None:
-        """Create the host tables on ``app``'s database and keep them in step with the fields."""
-        self.reset_tables(app)
-        app.before_request(self.sync)
+        """Create the host tables on ``app``'s database and keep them in step with the fields.
+
+        On a :func:`shared_app` the tables already exist (emptied by :func:`reset_data`) and the
+        app syncs whichever host was installed last before each request."""
+        shared: SharedApp | None = app.extensions.get(SHARED_APP_KEY)
+        if shared is None:
+            self.reset_tables(app)
+            app.before_request(self.sync)
+            return
+        shared.host = self
+        self.installed = True
+        self._synced = None
+        self.sync()
 
     def reset_tables(self, app: Flask) -> None:
         """Empty host tables, filled again from the fields (inside an app context)."""
@@ -416,8 +510,8 @@ class HostBase(DeclarativeBase):
     pass
 
 
-def make_app(host: FakeHost | None, **config: Any) -> Flask:
-    app = Flask("test_host")
+def make_app(host: FakeHost | None, *, import_name: str = "test_host", **config: Any) -> Flask:
+    app = Flask(import_name)
     app.config.update(
         {
             "TESTING": True,
@@ -437,6 +531,184 @@ def _reset(app: Flask) -> None:
         engine = app.extensions["sqlalchemy"].engine
         GoalsBase.metadata.drop_all(engine)
         GoalsBase.metadata.create_all(engine)
+
+
+# --------------------------------------------------------------------------------------------
+# One app per configuration per session, its data reset per test
+# --------------------------------------------------------------------------------------------
+
+SHARED_APP_KEY = "goals_tests_shared_app"
+#: Every table a test of the shared app starts with (empty): the goals_* tables, then the fake
+#: host's. Read from the metadata at each reset, so a new model is included without a change.
+_METADATAS = (GoalsBase.metadata, HOST_METADATA)
+_DDL = ("CREATE", "DROP", "ALTER")
+
+
+@dataclass
+class SharedApp:
+    """What :func:`shared_app` keeps per app in ``app.extensions``."""
+
+    #: The host installed last (:meth:`FakeHost.install`): the one synced before each request.
+    host: FakeHost | None = None
+    #: Set by any DDL on the app's engine: the next :func:`reset_data` rebuilds the schema.
+    schema_changed: bool = True
+    #: PostgreSQL: the sequences of the tables (restarted at each reset).
+    sequences: list[str] | None = None
+
+
+_SHARED_APPS: dict[tuple[tuple[str, Any], ...], Flask] = {}
+
+
+def shared_app(**config: Any) -> Flask:
+    """The session's app for ``config`` (one per configuration; make one with :func:`make_app`
+    when a test needs it to itself). No host plugin: the ``app`` fixture registers the test's."""
+    key = tuple(sorted(config.items()))
+    app = _SHARED_APPS.get(key)
+    if app is None:
+        # A name of its own: the scheduler finds an app by name, the last one made wins, and a
+        # test's own make_app() must not take the shared app's place (nor the reverse).
+        app = make_app(None, import_name=f"test_host_shared_{len(_SHARED_APPS)}", **config)
+        shared = SharedApp()
+        app.extensions[SHARED_APP_KEY] = shared
+
+        @app.before_request
+        def sync_host() -> None:
+            if shared.host is not None and shared.host.installed:
+                shared.host.sync()
+
+        with app.app_context():
+            engine = app.extensions["sqlalchemy"].engine
+
+        @sa.event.listens_for(engine, "before_cursor_execute")
+        def watch_ddl(conn, cursor, statement, parameters, context, executemany) -> None:
+            if statement.lstrip()[:6].upper().startswith(_DDL):
+                shared.schema_changed = True
+
+        _SHARED_APPS[key] = app
+    return app
+
+
+def _tables() -> list[sa.Table]:
+    return [table for metadata in _METADATAS for table in metadata.sorted_tables]
+
+
+def _rebuild_schema(engine: sa.Engine) -> None:
+    for metadata in _METADATAS:
+        metadata.drop_all(engine)
+    for metadata in _METADATAS:
+        metadata.create_all(engine)
+
+
+def reset_data(app: Flask) -> None:
+    """Empty every goals_* and host_* table of a shared app (inside its app context), ids from 1
+    again: what a test saw with a fresh schema, at a fraction of the cost. The schema itself is
+    rebuilt when DDL ran on the engine since the last reset (or the reset fails)."""
+    shared: SharedApp = app.extensions[SHARED_APP_KEY]
+    db = app.extensions["sqlalchemy"]
+    db.session.remove()
+    engine = db.engine
+    if not shared.schema_changed:
+        try:
+            _delete_rows(engine, shared)
+        except sa.exc.DBAPIError:  # a table gone behind the engine's back (another engine)
+            shared.schema_changed = True
+    if shared.schema_changed:
+        _rebuild_schema(engine)
+        shared.sequences = None
+        shared.schema_changed = False
+        _delete_rows(engine, shared)  # PostgreSQL: also finds the new sequences
+
+
+def _delete_rows(engine: sa.Engine, shared: SharedApp) -> None:
+    tables = list(reversed(_tables()))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            if shared.sequences is None:
+                shared.sequences = list(
+                    connection.execute(
+                        sa.text(
+                            "SELECT quote_ident(c.relname) FROM pg_class c"
+                            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                            " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+                        )
+                    ).scalars()
+                )
+            # One round trip: DELETE is much cheaper than TRUNCATE on small tables.
+            script = [
+                f"DELETE FROM {connection.dialect.identifier_preparer.format_table(t)}"
+                for t in tables
+            ]
+            if shared.sequences:
+                restart = ", ".join(f"setval('{name}', 1, false)" for name in shared.sequences)
+                script.append(f"SELECT {restart}")
+            connection.exec_driver_sql("; ".join(script))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+def use_host(app: Flask, host: FakeHost | None) -> None:
+    """Make ``host`` the shared app's only host plugin (any plugin a test registered is gone)."""
+    from flask_wiseparts_goals.plugins import DefaultPlugin, _plugin_name
+
+    pm = Goals.state(app).plugin_manager
+    for _, plugin in pm.list_name_plugin():
+        if plugin is not None and not isinstance(plugin, DefaultPlugin):
+            pm.unregister(plugin)
+    pm.given.clear()
+    if host is not None:
+        pm.register(host, name=_plugin_name(pm, host))
+        pm.given.append(host)
+        pm.check_pending()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "dbless: does not use the suite's database (runs in the SQLite pass only)"
+    )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist, on the controller: tell each worker when the run started."""
+    node.workerinput["goals_run_started"] = RUN_STARTED
+
+
+@pytest.fixture(scope="session")
+def run_started(request: pytest.FixtureRequest) -> float:
+    """When this run started, the same in every xdist worker (files older than this are an
+    earlier run's)."""
+    started: float = getattr(request.config, "workerinput", {}).get(
+        "goals_run_started", RUN_STARTED
+    )
+    return started
+
+
+def _uses_the_database(item: pytest.Item) -> bool:
+    path = item.nodeid.split("::")[0].rsplit("/", 1)[-1]
+    name = item.nodeid.split("::")[1].split("[")[0] if "::" in item.nodeid else ""
+    if item.get_closest_marker("dbless") is not None:
+        return False
+    return (
+        path not in DB_INDEPENDENT_MODULES
+        or f"{path}::{name}" in DB_DEPENDENT
+        or item.get_closest_marker("postgres") is not None
+        or "app" in getattr(item, "fixturenames", ())
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests that do not use the suite's database ``dbless``; on PostgreSQL, deselect
+    them: they ran, unchanged, in the SQLite pass."""
+    independent = []
+    for item in items:
+        if not _uses_the_database(item):
+            item.add_marker(pytest.mark.dbless)
+            independent.append(item)
+    if DATABASE_URL and independent:
+        config.hook.pytest_deselected(items=independent)
+        chosen = set(map(id, independent))
+        items[:] = [item for item in items if id(item) not in chosen]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -460,15 +732,137 @@ def host() -> FakeHost:
     return FakeHost()
 
 
+@dataclass
+class _Current:
+    """The shared app and host of the running test (for :func:`once_per_module`)."""
+
+    app: Flask | None = None
+    host: FakeHost | None = None
+
+
+_CURRENT = _Current()
+
+
 @pytest.fixture
 def app(host: FakeHost) -> Iterator[Flask]:
-    app = make_app(host)
-    _reset(app)
-    with app.app_context():
-        host.install(app)
-        yield app
-        app.extensions["sqlalchemy"].session.remove()
-        app.extensions["sqlalchemy"].engine.dispose()
+    """The session's app with this test's ``host`` installed, on emptied tables."""
+    app = shared_app()
+    config = app.config.copy()
+    try:
+        with app.app_context():
+            reset_data(app)
+            use_host(app, host)
+            host.install(app)
+            _CURRENT.app, _CURRENT.host = app, host
+            yield app
+            app.extensions["sqlalchemy"].session.remove()
+    finally:
+        _CURRENT.app = _CURRENT.host = None
+        app.extensions[SHARED_APP_KEY].host = None
+        use_host(app, None)
+        app.config.clear()
+        app.config.update(config)
+
+
+# --------------------------------------------------------------------------------------------
+# World fixtures built once per module
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Built:
+    host_type: type
+    host_before: dict[str, Any]
+    host_after: dict[str, Any]
+    rows: dict[str, list[dict[str, Any]]]
+    sequences: dict[str, tuple[int, bool]]
+    value: Any
+
+
+def once_per_module(build: Any) -> Any:
+    """Decorate a function-scoped world fixture (under ``@pytest.fixture``) that builds data on
+    the shared ``app``: the module's first test builds it (over HTTP, as written); its rows,
+    sequences and the host's state are kept, and each later test of the module gets them
+    restored into emptied tables, with a deep copy of the fixture's value.
+
+    A test still gets a world nobody else has touched: only the building is shared. The copy is
+    taken only when the test's host starts out equal to the one the world was built with (same
+    type, same fields); otherwise the world is built again."""
+    import functools
+
+    built: dict[str, _Built] = {}
+
+    @functools.wraps(build)
+    def fixture(*args: Any, **kwargs: Any) -> Any:
+        app, host = _CURRENT.app, _CURRENT.host
+        if app is None or host is None:
+            raise RuntimeError(f"{build.__name__} needs the shared `app` fixture")
+        module = build.__module__
+        db = app.extensions["sqlalchemy"]
+        known = built.get(module)
+        if (
+            known is not None
+            and known.host_type is type(host)
+            and vars(host) == known.host_before
+            and app is _SHARED_APPS.get(())
+        ):
+            _restore(db, known)
+            vars(host).update(copy.deepcopy(known.host_after))
+            return copy.deepcopy(known.value)
+        before = copy.deepcopy(vars(host))
+        value = build(*args, **kwargs)
+        built[module] = _Built(
+            type(host),
+            before,
+            copy.deepcopy(vars(host)),
+            _dump(db),
+            _sequences(db),
+            copy.deepcopy(value),
+        )
+        return value
+
+    return fixture
+
+
+def _dump(db: SQLAlchemy) -> dict[str, list[dict[str, Any]]]:
+    return {
+        table.name: [
+            dict(row._mapping)
+            for row in db.session.execute(sa.select(table).order_by(*table.primary_key.columns))
+        ]
+        for table in _tables()
+    }
+
+
+def _sequences(db: SQLAlchemy) -> dict[str, tuple[int, bool]]:
+    if db.engine.dialect.name != "postgresql":
+        return {}  # SQLite (no AUTOINCREMENT): the next id is max(id) + 1 either way
+    shared: SharedApp = current_app.extensions[SHARED_APP_KEY]
+    return {
+        name: tuple(db.session.execute(sa.text(f"SELECT last_value, is_called FROM {name}")).one())
+        for name in shared.sequences or ()
+    }
+
+
+def _restore(db: SQLAlchemy, built: _Built) -> None:
+    session = db.session
+    for table in reversed(_tables()):  # the host's tables were just filled from its fields
+        session.execute(table.delete())
+    for table in _tables():
+        rows = built.rows[table.name]
+        if rows:
+            session.execute(sa.insert(table), rows)
+    if built.sequences:
+        session.execute(
+            sa.text(
+                "SELECT "
+                + ", ".join(
+                    f"setval('{name}', {value}, {'true' if called else 'false'})"
+                    for name, (value, called) in built.sequences.items()
+                )
+            )
+        )
+    session.commit()
 
 
 @pytest.fixture

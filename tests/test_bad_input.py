@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import ORG, OTHER_ORG, ApiClient, FakeHost, dump_tables, sales_goal
+from conftest import ORG, OTHER_ORG, ApiClient, FakeHost, dump_tables, once_per_module, sales_goal
 
 from flask_wiseparts_goals import hookimpl
 
@@ -99,6 +99,7 @@ def first_interval(api: ApiClient, goal_id: int) -> int:
 
 
 @pytest.fixture
+@once_per_module
 def world(api: ApiClient) -> dict[str, int]:
     """Goals of both organizations with intervals, allocations and history, so that "nothing
     written" compares full tables."""

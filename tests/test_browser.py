@@ -95,10 +95,14 @@ def base_url(demo_database: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def browser(run_started: float) -> Iterator[Browser]:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for stale in SCREENSHOTS.glob("*.png"):  # the folder shows this run only
-        stale.unlink()
+    for stale in SCREENSHOTS.glob("*.png"):  # the folder shows this run only (of any worker)
+        try:
+            if stale.stat().st_mtime < run_started:
+                stale.unlink(missing_ok=True)
+        except FileNotFoundError:  # another xdist worker's cleanup was first
+            pass
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -126,11 +130,22 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+#: Each user's signed-in cookies (Playwright's storage state): the login picker is walked once
+#: per user and process; later sign-ins start from the page the picker leads to.
+_SIGNED_IN: dict[str, Any] = {}
+
+
 def sign_in(page: Page, name: str) -> None:
-    page.goto("/")
-    page.get_by_role("button", name=re.compile(rf"^{name}\b")).click()
+    cookies = _SIGNED_IN.get(name)
+    if cookies is None:
+        page.goto("/")
+        page.get_by_role("button", name=re.compile(rf"^{name}\b")).click()
+    else:
+        page.context.add_cookies(cookies)
+        page.goto("/goals/")  # where the picker leads
     expect(page.get_by_role("heading", name="Goals", exact=True)).to_be_visible()
     expect(page.locator("#goals-table, #list-status")).not_to_have_count(0)
+    _SIGNED_IN.setdefault(name, page.context.cookies())
 
 
 def sign_out(page: Page) -> None:

@@ -13,14 +13,13 @@ links schemathesis infers (a created goal's id feeds the operations on that goal
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from conftest import DATABASE_URL, ApiClient, FakeHost, _reset, make_app, sales_goal  # noqa: E402
+from conftest import ApiClient, once_per_module, sales_goal, shared_app  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     missing_required_header,
@@ -45,12 +44,9 @@ EXCLUDED = [missing_required_header, positive_data_acceptance]
 # phase keeps the check for every operation.
 STATEFUL_EXCLUDED = [*EXCLUDED, negative_data_rejection]
 
-HOST = FakeHost()
-APP = make_app(HOST, SQLALCHEMY_DATABASE_URI=DATABASE_URL or "sqlite://")
-_reset(APP)
-with APP.app_context():
-    HOST.install(APP)  # before the first request (loading the spec below)
-schema = schemathesis.openapi.from_wsgi("/api/goals/openapi.json", APP)
+# The suite's shared app (no database work at import: the spec needs none); each test gets it
+# with its own fake host and fresh tables from the ``app`` fixture.
+schema = schemathesis.openapi.from_wsgi("/api/goals/openapi.json", shared_app())
 FUZZ_SETTINGS = settings(
     # Reproducible in CI; set GOALS_FUZZ_RANDOM=1 to explore new inputs locally.
     derandomize=not os.environ.get("GOALS_FUZZ_RANDOM"),
@@ -59,13 +55,11 @@ FUZZ_SETTINGS = settings(
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def demo_data() -> Iterator[None]:
-    """Fresh tables, the host's tables, and a few goals every role can see."""
-    _reset(APP)  # other modules' tests share the database
-    with APP.app_context():
-        HOST.reset_tables(APP)
-    api = ApiClient(APP)
+@pytest.fixture(autouse=True)
+@once_per_module
+def demo_data(api: ApiClient) -> None:
+    """Fresh tables, the host's tables, and a few goals every role can see (built once,
+    restored for each test)."""
     for body in (
         sales_goal(team_id="team-a", split_by_team_members=True, split_into_subperiods=True),
         sales_goal(description="Organization-wide"),
@@ -79,9 +73,6 @@ def demo_data() -> Iterator[None]:
         },
     ):
         assert api.post("/goals", json=body).status_code == 201
-    yield
-    with APP.app_context():
-        APP.extensions["sqlalchemy"].engine.dispose()
 
 
 def _headers(user: str, case: Any) -> dict[str, str]:

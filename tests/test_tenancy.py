@@ -26,7 +26,16 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import ORG, OTHER_ORG, ApiClient, FakeHost, dump_tables, make_app, sales_goal
+from conftest import (
+    ORG,
+    OTHER_ORG,
+    ApiClient,
+    FakeHost,
+    dump_tables,
+    make_app,
+    once_per_module,
+    sales_goal,
+)
 
 from flask_wiseparts_goals import hookimpl
 from flask_wiseparts_goals.models import Goal
@@ -258,6 +267,7 @@ def _allocate(api: ApiClient, goal_id: int, user_id: str, target: str) -> None:
 
 
 @pytest.fixture
+@once_per_module
 def world(api: ApiClient) -> World:
     """Both organizations with goals of every kind (team, other team, organization-wide,
     deleted), intervals, allocations and history. The goal under test is org-1's team-a

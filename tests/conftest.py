@@ -95,6 +95,7 @@ RUN_STARTED = time.time()
 DB_INDEPENDENT_MODULES = frozenset(
     {
         "test_browser.py",
+        "test_browser_security.py",
         "test_coaching_notification.py",
         "test_coexistence.py",
         "test_docs.py",

@@ -25,7 +25,6 @@ another Chromium). No sleeps: ``expect`` retries, the recorder waits on a condit
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -49,26 +48,22 @@ if not os.path.exists(CHROMIUM):
 from flask import Flask  # noqa: E402
 from flask_wtf.csrf import CSRFProtect  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+# The page helpers of the goal pages' own browser tests (same Chromium, same pages).
+from test_browser import (  # noqa: E402
+    CHROMIUM_ARGS,
+    confirm_if_asked,
+    csv_upload,
+    month_label,
+    open_goal_page,
+)
 from werkzeug.serving import BaseWSGIServer, make_server  # noqa: E402
 
 from example_app import create_app  # noqa: E402
 from example_app.models import db  # noqa: E402
 from example_app.seed import seed, seed_goals  # noqa: E402
 
-# As tests/test_browser.py launches it (a copy: that file is not a library).
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 TIMEOUT_MS = 15_000
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MANAGER = "acme-manager-north"
 MANAGER_NAME = "Norbert Nord"
 VICTIM_GOAL = "North revenue this quarter"
@@ -390,35 +385,6 @@ def api(page: Page, path: str) -> Any:
     response = page.request.get(f"/api/goals{path}")
     assert response.ok, response.text()
     return response.json()
-
-
-def month_label(iso: str) -> str:
-    day = dt.date.fromisoformat(iso)
-    return f"{MONTHS[day.month - 1]} {day.year}"
-
-
-def open_goal_page(page: Page) -> None:
-    page.wait_for_url(re.compile(r"/goals/\d+$"))
-    expect(page.locator("#goal-root")).to_have_attribute("data-ready", "true")
-    page.wait_for_load_state("networkidle")
-
-
-def confirm_if_asked(page: Page) -> None:
-    """Accept a rebuild confirmation when the API asks for one (409), else nothing."""
-    dialog = page.get_by_role("dialog")
-    try:
-        dialog.wait_for(state="visible", timeout=2_000)
-    except Exception:
-        return
-    dialog.get_by_role("button", name=re.compile("^(Apply anyway|Update the aim)$")).click()
-
-
-def csv_upload(page: Page, tmp_path: Path, name: str, text: str) -> None:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    planning = page.get_by_role("region", name="Plan the targets")
-    planning.get_by_label("Targets file to upload (CSV)").set_input_files(str(path))
-    planning.get_by_role("button", name="Check the file").click()
 
 
 # -- What the attacks aim at -------------------------------------------------------------

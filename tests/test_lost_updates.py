@@ -97,6 +97,13 @@ RACES = {
 }
 
 
+def run_writers(writer: Callable[[int], list[Any]]) -> list[Any]:
+    """WRITERS threads running ``writer(index)`` at once; their outcomes, in writer order."""
+    with ThreadPoolExecutor(WRITERS) as pool:
+        futures = [pool.submit(writer, index) for index in range(WRITERS)]
+        return [outcome for future in futures for outcome in future.result()]
+
+
 @pytest.mark.parametrize("race", list(RACES.values()), ids=list(RACES))
 def test_one_writer_per_etag_wins_and_no_update_is_lost(
     app: Flask, api: ApiClient, race: Race
@@ -129,12 +136,7 @@ def test_one_writer_per_etag_wins_and_no_update_is_lost(
             barrier.wait(BARRIER_TIMEOUT)  # every write of the round is over
         return outcomes
 
-    with ThreadPoolExecutor(WRITERS) as pool:
-        outcomes = [
-            o
-            for future in [pool.submit(writer, i) for i in range(WRITERS)]
-            for o in future.result()
-        ]
+    outcomes = run_writers(writer)
 
     accepted = []
     for round_ in range(ROUNDS):
@@ -197,12 +199,7 @@ def test_csv_imports_and_other_writes_lose_no_update(app: Flask, api: ApiClient)
             barrier.wait(BARRIER_TIMEOUT)
         return outcomes
 
-    with ThreadPoolExecutor(WRITERS) as pool:
-        outcomes = [
-            o
-            for future in [pool.submit(writer, i) for i in range(WRITERS)]
-            for o in future.result()
-        ]
+    outcomes = run_writers(writer)
 
     accepted = []
     for round_ in range(ROUNDS):

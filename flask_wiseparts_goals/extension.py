@@ -23,6 +23,7 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
 
+from ._compat import spec_paths
 from .api import blueprints
 from .api.common import REQUIRES_IF_MATCH, IdConverter, id_parameter_schema
 from .api.fallback import create_fallback_blueprint
@@ -101,7 +102,7 @@ def _document_errors(api: Api) -> None:
         "description": "Needs confirmation: repeat with confirm=true to apply what the body states.",
         "content": {"application/json": {"schema": components.get_ref("schema", "Conflict")}},
     }
-    for path, operations in api.spec._paths.items():
+    for path, operations in spec_paths(api).items():
         for method, operation in operations.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue

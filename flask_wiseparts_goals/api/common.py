@@ -13,12 +13,12 @@ import marshmallow as ma
 import sqlalchemy as sa
 from flask import current_app, request
 from flask_smorest import Blueprint, Page
-from flask_smorest import pagination as flask_smorest_pagination
 from marshmallow import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from .._compat import pagination_schema_factory, pagination_schema_factory_swapped
 from ..exceptions import (
     BadRequest,
     GoalsHTTPError,
@@ -30,7 +30,7 @@ from ..security import refuse_cross_site_write, secure_response
 from ..services.context import MAX_ID, REQUEST_STORE, Context, today_in
 from .errors import DATABASE_ERRORS, MAX_ERRORS, cap_errors, handle_database_unavailable
 
-_smorest_pagination_schema = flask_smorest_pagination._pagination_parameters_schema_factory
+_smorest_pagination_schema = pagination_schema_factory()
 
 
 #: A vendor key of an operation's manual doc (``@blp.doc``) whose value describes the
@@ -199,12 +199,8 @@ class GoalsBlueprint(Blueprint):
         """flask-smorest's pagination with ``page`` bounded by :data:`MAX_PAGE`. flask-smorest
         builds the query schema with a module-level factory and offers no hook for it; the
         factory is swapped only while the decorator is built (at import, one thread)."""
-        factory = flask_smorest_pagination._pagination_parameters_schema_factory
-        flask_smorest_pagination._pagination_parameters_schema_factory = _bounded_pagination_schema
-        try:
+        with pagination_schema_factory_swapped(_bounded_pagination_schema):
             return super().paginate(*args, **kwargs)
-        finally:
-            flask_smorest_pagination._pagination_parameters_schema_factory = factory
 
 
 def make_blueprint(name: str, description: str) -> Blueprint:

@@ -9,6 +9,7 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest.error_handler import ErrorSchema
 
+from .._compat import generate_etag
 from ..exceptions import (
     PreconditionFailed,
     PreconditionRequired,
@@ -61,7 +62,7 @@ def _allocations_view(ctx: Context, goal: Goal, interval: Interval) -> dict[str,
 def check_optional_if_match(data: Any, schema: Any) -> None:
     """POST writes accept an optional ``If-Match``: a stale one is a 412 like on PUT/PATCH."""
     if request.if_match:
-        etag = blp._generate_etag(schema().dump(data))
+        etag = generate_etag(blp, schema().dump(data))
         if etag not in request.if_match:
             raise PreconditionFailed("The resource changed since you read it; reload it.")
 

@@ -142,7 +142,7 @@ def _claim_error_codes(blueprint: Blueprint) -> Blueprint:
     shape under the prefix while the host's pages keep the host's handlers."""
     from werkzeug.exceptions import default_exceptions
 
-    from .api.common import handle_http_exception
+    from .api.errors import handle_http_exception
 
     if blueprint.error_handler_spec[None].get(404):  # module-level blueprints: once only
         return blueprint

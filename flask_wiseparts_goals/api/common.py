@@ -21,14 +21,14 @@ from werkzeug.routing import IntegerConverter
 from .._compat import pagination_schema_factory, pagination_schema_factory_swapped
 from ..exceptions import (
     BadRequest,
-    GoalsHTTPError,
     PayloadTooLarge,
     Unauthorized,
     ValidationFailed,
 )
 from ..security import refuse_cross_site_write, secure_response
 from ..services.context import MAX_ID, REQUEST_STORE, Context, today_in
-from .errors import DATABASE_ERRORS, MAX_ERRORS, cap_errors, handle_database_unavailable
+from .errors import DATABASE_ERRORS, handle_database_unavailable, handle_http_exception
+from .fallback import fix_allow_header
 
 _smorest_pagination_schema = pagination_schema_factory()
 
@@ -81,34 +81,6 @@ def transaction(ctx: Context) -> Iterator[Context]:
     except BaseException:
         ctx.session.rollback()
         raise
-
-
-def handle_http_exception(error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """flask-smorest's error shape (``code``, ``status``, ``message``, ``errors``), plus the
-    details of a 409 (what would change), scoped to this blueprint so a host's own error pages
-    stay as they are. Werkzeug's headers (``Allow`` on 405, ``WWW-Authenticate``) are kept."""
-    payload: dict[str, Any] = {"code": error.code, "status": error.name}
-    data = getattr(error, "data", None) or {}
-    payload["message"] = data.get("message") or error.description
-    if "errors" in data:
-        payload["errors"] = data["errors"]
-    elif "messages" in data:
-        payload["errors"] = data["messages"]
-    if "errors" in payload:
-        payload["errors"], count = cap_errors(payload["errors"])
-        if count > MAX_ERRORS:
-            # The count beside the locations (Error declares no other top-level field).
-            payload["errors"]["_count"] = count
-            payload["message"] = (
-                f"{payload['message']} The first {MAX_ERRORS} of {count} errors are listed."
-            )
-    if isinstance(error, GoalsHTTPError):
-        payload.update(error.extra)
-    headers = dict(data.get("headers") or {})
-    for name, value in error.get_headers():
-        if name.lower() != "content-type":
-            headers[name] = value
-    return payload, error.code or 500, headers
 
 
 class DuplicateKeyError(ValueError):
@@ -210,19 +182,13 @@ def make_blueprint(name: str, description: str) -> Blueprint:
         blp.register_error_handler(error, handle_database_unavailable)
     # Who is calling is settled first: an anonymous request is a 401 before anything else.
     blp.before_request(_identify)
-    blp.after_request(_fix_allow_header)
+    blp.after_request(fix_allow_header)
     blp.after_request(_secure_api_response)
     return blp
 
 
 def _secure_api_response(response: Any) -> Any:
     return secure_response(response, page=False)
-
-
-def _fix_allow_header(response: Any) -> Any:
-    from .fallback import fix_allow_header
-
-    return fix_allow_header(response)
 
 
 def _takes_csv() -> bool:

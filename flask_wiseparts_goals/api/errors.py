@@ -1,4 +1,6 @@
-"""A busy or restarting database is a 503 with ``Retry-After``, never a 500 (SPEC §13b).
+"""The API's error handling, in one place: the error shape of every answer of the plugin's
+blueprints (:func:`handle_http_exception`), capped error lists, and a busy or restarting
+database as a 503 with ``Retry-After``, never a 500 (SPEC §13b).
 
 SQLite answers "database is locked" once its busy timeout has passed while another process
 holds the write lock; PostgreSQL drops connections when it restarts (``AdminShutdown``), or
@@ -17,6 +19,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from werkzeug.exceptions import HTTPException
+
+from ..exceptions import GoalsHTTPError
 
 logger = logging.getLogger("flask_wiseparts_goals")
 
@@ -120,3 +125,31 @@ _DROPPED = object()
 def _first_line(error: BaseException) -> str:
     lines = str(getattr(error, "orig", None) or error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
+def handle_http_exception(error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """flask-smorest's error shape (``code``, ``status``, ``message``, ``errors``), plus the
+    details of a 409 (what would change), scoped to this blueprint so a host's own error pages
+    stay as they are. Werkzeug's headers (``Allow`` on 405, ``WWW-Authenticate``) are kept."""
+    payload: dict[str, Any] = {"code": error.code, "status": error.name}
+    data = getattr(error, "data", None) or {}
+    payload["message"] = data.get("message") or error.description
+    if "errors" in data:
+        payload["errors"] = data["errors"]
+    elif "messages" in data:
+        payload["errors"] = data["messages"]
+    if "errors" in payload:
+        payload["errors"], count = cap_errors(payload["errors"])
+        if count > MAX_ERRORS:
+            # The count beside the locations (Error declares no other top-level field).
+            payload["errors"]["_count"] = count
+            payload["message"] = (
+                f"{payload['message']} The first {MAX_ERRORS} of {count} errors are listed."
+            )
+    if isinstance(error, GoalsHTTPError):
+        payload.update(error.extra)
+    headers = dict(data.get("headers") or {})
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            headers[name] = value
+    return payload, error.code or 500, headers

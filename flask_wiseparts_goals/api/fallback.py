@@ -15,7 +15,7 @@ from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import PathConverter
 
-from .common import handle_http_exception
+from .errors import handle_http_exception
 
 ENDPOINT = "goals_fallback.unmatched"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -667,6 +667,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "dbless: does not use the suite's database (runs in the SQLite pass only)"
     )
+    config.addinivalue_line(
+        "markers", "sqlite: tests SQLite's own behaviour (runs in the SQLite pass only)"
+    )
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -706,6 +709,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if not _uses_the_database(item):
             item.add_marker(pytest.mark.dbless)
             independent.append(item)
+        elif item.get_closest_marker("sqlite") is not None:
+            independent.append(item)  # SQLite's own behaviour: the SQLite pass only
     if DATABASE_URL and independent:
         config.hook.pytest_deselected(items=independent)
         chosen = set(map(id, independent))

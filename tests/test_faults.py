@@ -73,7 +73,7 @@ def assert_unavailable(response: Any) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite's own lock")
+@pytest.mark.sqlite  # SQLite's own lock: the PostgreSQL pass deselects it
 def test_a_locked_sqlite_database_is_a_503_then_recovers(api, db, tmp_path):
     goal = created(api, sales_goal())
     before = dump_tables(db)
